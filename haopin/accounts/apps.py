@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "haopin.accounts"
+    label = "accounts"
+    verbose_name = "账户与单位"
+
+    def ready(self) -> None:
+        from haopin.core import audit
+        from haopin.accounts import services
+
+        audit.declare(services.AUDIT_ACTIONS)

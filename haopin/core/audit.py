@@ -1,0 +1,234 @@
+"""The audit trail: a hash chain of events written by services inside their transactions.
+
+Each event's hash covers its content and the previous event's hash, so altering, inserting or
+deleting any row breaks the chain at that point; ``verify()`` (``manage.py audit_verify``) finds
+the first break. The chain head row (``AuditHead``) is locked by every appender, which orders
+appenders on PostgreSQL; SQLite's IMMEDIATE transactions already serialise writers.
+
+Event types form a closed set: each app declares its own in ``AUDIT_ACTIONS`` (``services.py``)
+and registers them in ``AppConfig.ready``; recording an undeclared action is a programming error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from haopin.core import context
+from haopin.core.models import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+_ACTIONS: dict[str, str] = {}
+
+
+def declare(actions: Mapping[str, str]) -> None:
+    """Register event types (code → Chinese label). Codes are ``<domain>.<object>.<verb>``."""
+    for code, label in actions.items():
+        if code in _ACTIONS and _ACTIONS[code] != label:
+            raise ValueError(f"audit action {code!r} declared twice with different labels")
+        _ACTIONS[code] = label
+
+
+def action_label(code: str) -> str:
+    return _ACTIONS.get(code, code)
+
+
+def declared_actions() -> dict[str, str]:
+    return dict(sorted(_ACTIONS.items()))
+
+
+def jsonable(value: Any) -> Any:
+    """Normalise a value to what a JSON column gives back (dates and decimals as strings)."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """Field values of ``obj`` for an audit event; foreign keys as their ids."""
+    values: dict[str, Any] = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        if field.many_to_many:
+            values[name] = sorted(obj.pk and getattr(obj, name).values_list("pk", flat=True) or [])
+        elif field.is_relation:
+            values[name] = getattr(obj, field.attname)
+        else:
+            values[name] = getattr(obj, name)
+    return jsonable(values)
+
+
+def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The keys whose values differ, as (old, new) pairs of dicts."""
+    keys = [k for k in new if old.get(k) != new.get(k)]
+    return {k: old.get(k) for k in keys}, {k: new[k] for k in keys}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An event to append; ``record_many`` takes a list of them."""
+
+    action: str
+    target_type: str
+    target_id: str
+    target_label: str = ""
+    old: Any = None
+    new: Any = None
+
+
+def _target_fields(target: models.Model | tuple[str, str, str]) -> tuple[str, str, str]:
+    if isinstance(target, models.Model):
+        return target._meta.label_lower, str(target.pk), str(target)[:200]
+    type_, id_, label = target
+    return type_, str(id_), label[:200]
+
+
+def _actor_fields(actor: Any) -> tuple[int | None, str, int | None]:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None, "系统", None
+    label = actor.get_username()
+    full_name = getattr(actor, "full_name", "")
+    if full_name:
+        label = f"{label}（{full_name}）"
+    membership = getattr(actor, "membership", None)
+    return actor.pk, label[:150], getattr(membership, "organisation_id", None)
+
+
+def _payload(event: AuditEvent) -> bytes:
+    created = event.created_at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    body = {
+        "seq": event.seq,
+        "created_at": created,
+        "action": event.action,
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "organisation_id": event.organisation_id,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "target_label": event.target_label,
+        "old": event.old,
+        "new": event.new,
+        "request_id": event.request_id,
+        "client_ip": event.client_ip,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(_payload(event)).hexdigest()
+
+
+def _lock_head() -> AuditHead:
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        head, _ = AuditHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
+        head = AuditHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def record_many(entries: list[Entry], *, actor: Any = None, client: str = "") -> list[AuditEvent]:
+    """Append events in order, in the caller's transaction (one lock, one bulk insert)."""
+    if not entries:
+        return []
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit events must be written inside the service's transaction")
+    for entry in entries:
+        if entry.action not in _ACTIONS:
+            raise ValueError(f"undeclared audit action {entry.action!r}")
+    actor_id, actor_label, organisation_id = _actor_fields(actor)
+    ctx = context.current()
+    head = _lock_head()
+    # Microsecond precision survives both SQLite and PostgreSQL, so hashes recompute exactly.
+    now = timezone.now()
+    events = []
+    seq, prev = head.seq, head.hash
+    for entry in entries:
+        seq += 1
+        event = AuditEvent(
+            seq=seq,
+            created_at=now,
+            action=entry.action,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            organisation_id=organisation_id,
+            target_type=entry.target_type,
+            target_id=entry.target_id,
+            target_label=entry.target_label,
+            old=jsonable(entry.old),
+            new=jsonable(entry.new),
+            request_id=ctx.request_id,
+            client_ip=ctx.client_ip or client,
+            prev_hash=prev,
+        )
+        event.hash = prev = compute_hash(event)
+        events.append(event)
+    AuditEvent.objects.bulk_create(events, batch_size=2000)
+    AuditHead.objects.filter(pk=1).update(seq=seq, hash=prev)
+    return events
+
+
+def record(
+    action: str,
+    *,
+    target: models.Model | tuple[str, str, str],
+    actor: Any = None,
+    old: Any = None,
+    new: Any = None,
+) -> AuditEvent:
+    """Append one event about ``target`` (a model instance, or (type, id, label))."""
+    target_type, target_id, target_label = _target_fields(target)
+    entry = Entry(action, target_type, target_id, target_label, old, new)
+    return record_many([entry], actor=actor)[0]
+
+
+def entry_for(action: str, target: models.Model, *, old: Any = None, new: Any = None) -> Entry:
+    target_type, target_id, target_label = _target_fields(target)
+    return Entry(action, target_type, target_id, target_label, old, new)
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    head_hash: str
+    problem: str = ""
+    seq: int | None = None
+
+
+def verify(*, chunk_size: int = 5000) -> Verification:
+    """Recompute the whole chain; report the first event that was altered, inserted or deleted."""
+    expected_seq, prev = 1, GENESIS
+    checked = 0
+    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=chunk_size):
+        if event.seq != expected_seq:
+            if event.seq > expected_seq:
+                problem = f"第 {expected_seq} 号至第 {event.seq - 1} 号事件已被删除"
+            else:
+                problem = f"第 {event.seq} 号事件的序号不连续（疑似插入）"
+            return Verification(False, checked, prev, problem, expected_seq)
+        if event.prev_hash != prev:
+            problem = f"第 {event.seq} 号事件的前序哈希与链不符（之前的事件被插入、删除或篡改）"
+            return Verification(False, checked, prev, problem, event.seq)
+        if compute_hash(event) != event.hash:
+            problem = f"第 {event.seq} 号事件的内容已被篡改（{event.action}）"
+            return Verification(False, checked, prev, problem, event.seq)
+        prev = event.hash
+        expected_seq += 1
+        checked += 1
+    head = AuditHead.objects.filter(pk=1).first()
+    head_seq = head.seq if head else 0
+    head_hash = head.hash if head else GENESIS
+    if head_seq != checked or head_hash != prev:
+        if head_seq > checked:
+            problem = f"链尾的第 {checked + 1} 号至第 {head_seq} 号事件已被删除"
+            return Verification(False, checked, prev, problem, checked + 1)
+        problem = f"第 {head_seq + 1} 号之后的事件未经审计服务写入（疑似插入）"
+        return Verification(False, checked, prev, problem, head_seq + 1)
+    return Verification(True, checked, prev)
