@@ -44,6 +44,26 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Reference rows come from data migrations; a transactional test (the browser tests)
+    truncates every table when it ends, so put them back for whoever runs next."""
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        request.fixturenames
+    )
+    if not uses_db:
+        return
+    request.getfixturevalue("db")
+    from django.apps import apps
+
+    from haopin.core import reference
+    from haopin.core.models import AuditHead, Region
+
+    if not Region.objects.exists():
+        reference.load(apps)
+        AuditHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": "0" * 64})
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     # Argon2 costs ~50 ms per hash by design; tests create dozens of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -106,12 +126,15 @@ def build_province() -> SimpleNamespace:
     p.jinan_org = org(name="济南市市场监督管理局", kind=K.CITY_BUREAU, region=p.jinan)
     p.qingdao_org = org(name="青岛市市场监督管理局", kind=K.CITY_BUREAU, region=p.qingdao)
     p.lixia_org = org(name="济南市历下区市场监督管理局", kind=K.COUNTY_BUREAU, region=p.lixia)
-    p.alice_org = org(name="泉城食品有限公司", kind=K.ENTERPRISE, region=p.lixia,
-                      uscc=make_uscc("370102", 1))
-    p.bob_org = org(name="崂山茶业有限公司", kind=K.ENTERPRISE, region=p.laoshan,
-                    uscc=make_uscc("370212", 2))
-    p.carol_org = org(name="历城新材料有限公司", kind=K.ENTERPRISE, region=p.licheng,
-                      uscc=make_uscc("370112", 3), status=Organisation.Status.PENDING)
+    p.alice_org = org(name="泉城食品有限公司", kind=K.ENTERPRISE, region=p.lixia, uscc=make_uscc("370102", 1))
+    p.bob_org = org(name="崂山茶业有限公司", kind=K.ENTERPRISE, region=p.laoshan, uscc=make_uscc("370212", 2))
+    p.carol_org = org(
+        name="历城新材料有限公司",
+        kind=K.ENTERPRISE,
+        region=p.licheng,
+        uscc=make_uscc("370112", 3),
+        status=Organisation.Status.PENDING,
+    )
 
     p.admin = _user("admin", is_superuser=True, is_staff=True)
     p.office = _member("office", p.office_org)
@@ -130,31 +153,59 @@ def build_province() -> SimpleNamespace:
     profile.specialities.set([p.cat_food])
 
     p.alice_ent = Enterprise.objects.create(
-        uscc=p.alice_org.uscc, name=p.alice_org.name, region=p.lixia, organisation=p.alice_org,
-        legal_representative="李明", industry_code="C14", size=Enterprise.Size.MEDIUM,
+        uscc=p.alice_org.uscc,
+        name=p.alice_org.name,
+        region=p.lixia,
+        organisation=p.alice_org,
+        legal_representative="李明",
+        industry_code="C14",
+        size=Enterprise.Size.MEDIUM,
     )
     p.bob_ent = Enterprise.objects.create(
-        uscc=p.bob_org.uscc, name=p.bob_org.name, region=p.laoshan, organisation=p.bob_org,
-        legal_representative="王海", industry_code="C15",
+        uscc=p.bob_org.uscc,
+        name=p.bob_org.name,
+        region=p.laoshan,
+        organisation=p.bob_org,
+        legal_representative="王海",
+        industry_code="C15",
     )
     p.carol_ent = Enterprise.objects.create(
-        uscc=p.carol_org.uscc, name=p.carol_org.name, region=p.licheng, organisation=p.carol_org,
+        uscc=p.carol_org.uscc,
+        name=p.carol_org.name,
+        region=p.licheng,
+        organisation=p.carol_org,
     )
     p.alice_brand = Brand.objects.create(
-        name="泉城", owner=p.alice_ent, brand_type=p.product_type, category=p.cat_food,
-        region=p.lixia, tier=p.pool,
+        name="泉城",
+        owner=p.alice_ent,
+        brand_type=p.product_type,
+        category=p.cat_food,
+        region=p.lixia,
+        tier=p.pool,
     )
     p.bob_brand = Brand.objects.create(
-        name="崂山绿茶", owner=p.bob_ent, brand_type=p.gi_type, category=p.cat_tea,
-        region=p.laoshan, tier=p.member,
+        name="崂山绿茶",
+        owner=p.bob_ent,
+        brand_type=p.gi_type,
+        category=p.cat_tea,
+        region=p.laoshan,
+        tier=p.member,
     )
-    BrandSource.objects.create(brand=p.bob_brand, programme=p.prog_agi, certificate_number="AGI01234", year=2012)
+    BrandSource.objects.create(
+        brand=p.bob_brand, programme=p.prog_agi, certificate_number="AGI01234", year=2012
+    )
     p.alice_product = Product.objects.create(
-        brand=p.alice_brand, name="泉城酥锅", specification="500g", standard_codes=["GB 2726-2016"],
+        brand=p.alice_brand,
+        name="泉城酥锅",
+        specification="500g",
+        standard_codes=["GB 2726-2016"],
         gtin=make_gtin("6901234", 1),
     )
     p.bob_product = Product.objects.create(
-        brand=p.bob_brand, name="崂山绿茶", specification="250g 特级", standard_codes=["GB/T 14456.1-2017"],
+        brand=p.bob_brand,
+        name="崂山绿茶",
+        specification="250g 特级",
+        standard_codes=["GB/T 14456.1-2017"],
         gtin=make_gtin("6901234", 2),
     )
     return p

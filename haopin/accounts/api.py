@@ -23,8 +23,7 @@ def auth_token(request: HttpRequest, payload: TokenIn):
     if user is None or not user.is_active:
         raise DomainError("用户名或密码不正确。", code="invalid_credentials")
     default_name = f"api-{timezone.localtime():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
-    token, raw = services.token_create(actor=user, name=payload.name or default_name,
-                                       days=payload.days)
+    token, raw = services.token_create(actor=user, name=payload.name or default_name, days=payload.days)
     return 201, {"token": raw, "name": token.name, "expires_at": token.expires_at}
 
 
@@ -44,8 +43,13 @@ def me(request: HttpRequest):
     return {
         "username": user.username,
         "full_name": user.full_name,
-        "organisation": None if org is None else {
-            "uuid": org.uuid, "name": org.name, "kind": org.kind, "status": org.status,
+        "organisation": None
+        if org is None
+        else {
+            "uuid": org.uuid,
+            "name": org.name,
+            "kind": org.kind,
+            "status": org.status,
             "region": org.region.code if org.region_id else None,
         },
         "roles": roles,

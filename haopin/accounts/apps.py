@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "账户与单位"
 
     def ready(self) -> None:
-        from haopin.core import audit
         from haopin.accounts import services
+        from haopin.core import audit
 
         audit.declare(services.AUDIT_ACTIONS)

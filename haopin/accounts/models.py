@@ -7,6 +7,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 
 class User(AbstractUser):
@@ -58,7 +59,9 @@ class Organisation(models.Model):
         "core.Category", blank=True, related_name="managing_organisations", verbose_name="主管类别"
     )
     managed_programmes = models.ManyToManyField(
-        "core.SourceProgramme", blank=True, related_name="managing_organisations",
+        "core.SourceProgramme",
+        blank=True,
+        related_name="managing_organisations",
         verbose_name="主管品牌来源",
     )
     review_note = models.CharField("审核意见", max_length=500, blank=True)
@@ -73,6 +76,9 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:organisation-detail", args=[self.uuid])
 
     @property
     def is_bureau(self) -> bool:
@@ -115,14 +121,14 @@ class ExpertProfile(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="expert_profile")
     employer = models.CharField("工作单位", max_length=100)
     employer_uscc = models.CharField(
-        "工作单位统一社会信用代码", max_length=18, blank=True,
+        "工作单位统一社会信用代码",
+        max_length=18,
+        blank=True,
         help_text="用于回避：专家不评审本单位的申报。",
     )
     region = models.ForeignKey("core.Region", on_delete=models.PROTECT, verbose_name="所在区划")
     title = models.CharField("职称", max_length=12, choices=Title.choices, default=Title.SENIOR)
-    specialities = models.ManyToManyField(
-        "core.Category", related_name="experts", verbose_name="专业领域"
-    )
+    specialities = models.ManyToManyField("core.Category", related_name="experts", verbose_name="专业领域")
     active = models.BooleanField("在库", default=True)
     note = models.CharField("备注", max_length=300, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
@@ -134,6 +140,9 @@ class ExpertProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:expert-detail", args=[self.pk])
 
 
 class ApiToken(models.Model):
@@ -157,7 +166,8 @@ class ApiToken(models.Model):
         verbose_name = verbose_name_plural = "API 令牌"
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "name"], condition=Q(revoked_at__isnull=True),
+                fields=["user", "name"],
+                condition=Q(revoked_at__isnull=True),
                 name="apitoken_one_active_name_per_user",
             )
         ]

@@ -19,8 +19,12 @@ from haopin.accounts.models import ExpertProfile, Organisation
 from haopin.core.policies import ScopeKind, scope_of
 
 PUBLIC_BODY_KINDS = {
-    Organisation.Kind.OFFICE, Organisation.Kind.DEPARTMENT, Organisation.Kind.CITY_BUREAU,
-    Organisation.Kind.COUNTY_BUREAU, Organisation.Kind.EVALUATION_BODY, Organisation.Kind.LAB,
+    Organisation.Kind.OFFICE,
+    Organisation.Kind.DEPARTMENT,
+    Organisation.Kind.CITY_BUREAU,
+    Organisation.Kind.COUNTY_BUREAU,
+    Organisation.Kind.EVALUATION_BODY,
+    Organisation.Kind.LAB,
 }
 
 
@@ -56,8 +60,7 @@ def can(user: Any, action: str, org: Organisation) -> bool:
             return False
         if scope.kind == ScopeKind.ALL:
             return True
-        return (scope.kind == ScopeKind.REGION and org.region is not None
-                and scope.in_region(org.region.code))
+        return scope.kind == ScopeKind.REGION and org.region is not None and scope.in_region(org.region.code)
     if action in {"edit", "manage_members"}:
         if is_admin(user):
             return True

@@ -48,8 +48,15 @@ def _clean_password(password: str, user: User | None = None) -> None:
         ) from exc
 
 
-def _new_user(*, username: str, password: str, full_name: str = "", email: str = "",
-              phone: str = "", check_password: bool = True) -> User:
+def _new_user(
+    *,
+    username: str,
+    password: str,
+    full_name: str = "",
+    email: str = "",
+    phone: str = "",
+    check_password: bool = True,
+) -> User:
     username = (username or "").strip()
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationFailed(f"用户名“{username}”已被使用。", details={"username": "该用户名已被使用。"})
@@ -64,8 +71,14 @@ def _new_user(*, username: str, password: str, full_name: str = "", email: str =
 
 @transaction.atomic
 def organisation_create(
-    *, actor: Any, name: str, kind: str, region: Region | None = None, uscc: str | None = None,
-    short_name: str = "", managed_categories: list[Category] | None = None,
+    *,
+    actor: Any,
+    name: str,
+    kind: str,
+    region: Region | None = None,
+    uscc: str | None = None,
+    short_name: str = "",
+    managed_categories: list[Category] | None = None,
     managed_programmes: list[Any] | None = None,
 ) -> Organisation:
     """Create an organisation directly (platform admins; the office for public bodies)."""
@@ -79,7 +92,9 @@ def organisation_create(
     if managed_programmes:
         org.managed_programmes.set(managed_programmes)
     audit.record(
-        "accounts.organisation.created", target=org, actor=actor,
+        "accounts.organisation.created",
+        target=org,
+        actor=actor,
         new=audit.snapshot(org, [*ORGANISATION_FIELDS, "managed_categories", "managed_programmes"]),
     )
     return org
@@ -87,31 +102,56 @@ def organisation_create(
 
 @transaction.atomic
 def member_add(
-    *, actor: Any, organisation: Organisation, username: str, password: str, role: str,
-    full_name: str = "", email: str = "", phone: str = "", check_password: bool = True,
+    *,
+    actor: Any,
+    organisation: Organisation,
+    username: str,
+    password: str,
+    role: str,
+    full_name: str = "",
+    email: str = "",
+    phone: str = "",
+    check_password: bool = True,
 ) -> Membership:
     """Create a user account as a member of ``organisation``."""
     if not policies.can(actor, "manage_members", organisation):
         raise PermissionDeniedError("只有本单位管理员可以添加成员。")
     if role not in Membership.Role.values:
         raise ValidationFailed("角色无效。", details={"role": "请选择管理员、经办人或只读。"})
-    user = _new_user(username=username, password=password, full_name=full_name, email=email,
-                     phone=phone, check_password=check_password)
+    user = _new_user(
+        username=username,
+        password=password,
+        full_name=full_name,
+        email=email,
+        phone=phone,
+        check_password=check_password,
+    )
     membership = Membership.objects.create(user=user, organisation=organisation, role=role)
-    audit.record("accounts.user.created", target=user, actor=actor,
-                 new={"username": user.username, "full_name": full_name})
-    audit.record("accounts.membership.created", target=membership, actor=actor,
-                 new={"organisation": organisation.pk, "role": role})
+    audit.record(
+        "accounts.user.created",
+        target=user,
+        actor=actor,
+        new={"username": user.username, "full_name": full_name},
+    )
+    audit.record(
+        "accounts.membership.created",
+        target=membership,
+        actor=actor,
+        new={"organisation": organisation.pk, "role": role},
+    )
     return membership
 
 
 @transaction.atomic
-def membership_update(*, actor: Any, membership: Membership, role: str | None = None,
-                      active: bool | None = None) -> Membership:
+def membership_update(
+    *, actor: Any, membership: Membership, role: str | None = None, active: bool | None = None
+) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if not policies.can(actor, "manage_members", membership.organisation):
         raise PermissionDeniedError("只有本单位管理员可以修改成员。")
-    if membership.user_id == getattr(actor, "pk", None) and (active is False or role not in (None, "manager")):
+    if membership.user_id == getattr(actor, "pk", None) and (
+        active is False or role not in (None, "manager")
+    ):
         raise ValidationFailed("不能降低或停用自己的管理员权限，请由其他管理员操作。")
     values: dict[str, Any] = {}
     if role is not None:
@@ -129,8 +169,16 @@ def membership_update(*, actor: Any, membership: Membership, role: str | None = 
 
 @transaction.atomic
 def enterprise_register(
-    *, uscc: str, name: str, region: Region, legal_representative: str, contact_name: str,
-    contact_phone: str, contact_email: str, username: str, password: str,
+    *,
+    uscc: str,
+    name: str,
+    region: Region,
+    legal_representative: str,
+    contact_name: str,
+    contact_phone: str,
+    contact_email: str,
+    username: str,
+    password: str,
     kind: str = Organisation.Kind.ENTERPRISE,
 ) -> Membership:
     """Self-registration of an enterprise (or a regional/GI brand owner) by its credit code.
@@ -154,29 +202,45 @@ def enterprise_register(
             "该统一社会信用代码已注册，请联系本单位管理员开通账号。",
             details={"uscc": "该统一社会信用代码已注册。"},
         )
-    org = Organisation(name=name.strip(), kind=kind, region=region, uscc=uscc,
-                       status=Organisation.Status.PENDING)
+    org = Organisation(
+        name=name.strip(), kind=kind, region=region, uscc=uscc, status=Organisation.Status.PENDING
+    )
     full_clean_or_raise(org)
     try:
         with transaction.atomic():
             org.save()
     except IntegrityError as exc:  # a concurrent registration with the same code won
-        raise ConflictError("该统一社会信用代码已注册。", details={"uscc": "该统一社会信用代码已注册。"}) from exc
-    user = _new_user(username=username, password=password, full_name=contact_name,
-                     email=contact_email, phone=contact_phone)
+        raise ConflictError(
+            "该统一社会信用代码已注册。", details={"uscc": "该统一社会信用代码已注册。"}
+        ) from exc
+    user = _new_user(
+        username=username, password=password, full_name=contact_name, email=contact_email, phone=contact_phone
+    )
     membership = Membership.objects.create(user=user, organisation=org, role=Membership.Role.MANAGER)
     registry_services.enterprise_attach_organisation(
-        organisation=org, actor=user, uscc=uscc, name=org.name, region=region,
-        legal_representative=legal_representative, contact_name=contact_name,
-        contact_phone=contact_phone, contact_email=contact_email,
+        organisation=org,
+        actor=user,
+        uscc=uscc,
+        name=org.name,
+        region=region,
+        legal_representative=legal_representative,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        contact_email=contact_email,
     )
-    audit.record("accounts.organisation.registered", target=org, actor=user,
-                 new=audit.snapshot(org, ORGANISATION_FIELDS))
+    audit.record(
+        "accounts.organisation.registered",
+        target=org,
+        actor=user,
+        new=audit.snapshot(org, ORGANISATION_FIELDS),
+    )
     return membership
 
 
 @transaction.atomic
-def organisation_review(*, actor: Any, organisation: Organisation, approve: bool, note: str = "") -> Organisation:
+def organisation_review(
+    *, actor: Any, organisation: Organisation, approve: bool, note: str = ""
+) -> Organisation:
     """The city bureau (or the office) approves or rejects a pending registration."""
     org = Organisation.objects.select_for_update().get(pk=organisation.pk)
     if not policies.can(actor, "review", org):
@@ -191,7 +255,9 @@ def organisation_review(*, actor: Any, organisation: Organisation, approve: bool
     org.save(update_fields=["status", "review_note", "reviewed_at", "updated_at"])
     audit.record(
         "accounts.organisation.approved" if approve else "accounts.organisation.rejected",
-        target=org, actor=actor, old={"status": "pending"},
+        target=org,
+        actor=actor,
+        old={"status": "pending"},
         new={"status": org.status, "note": org.review_note},
     )
     return org
@@ -213,40 +279,73 @@ def organisation_update(*, actor: Any, organisation: Organisation, **values: Any
 
 @transaction.atomic
 def expert_create(
-    *, actor: Any, username: str, password: str, full_name: str, employer: str, region: Region,
-    specialities: list[Category], title: str = ExpertProfile.Title.SENIOR, employer_uscc: str = "",
-    email: str = "", phone: str = "", check_password: bool = True,
+    *,
+    actor: Any,
+    username: str,
+    password: str,
+    full_name: str,
+    employer: str,
+    region: Region,
+    specialities: list[Category],
+    title: str = ExpertProfile.Title.SENIOR,
+    employer_uscc: str = "",
+    email: str = "",
+    phone: str = "",
+    check_password: bool = True,
 ) -> ExpertProfile:
     if not policies.can_manage_experts(actor):
         raise PermissionDeniedError("只有省质量强省办可以管理专家库。")
     if not specialities:
-        raise ValidationFailed("请至少选择一个专业领域。", details={"specialities": "请至少选择一个专业领域。"})
-    user = _new_user(username=username, password=password, full_name=full_name, email=email,
-                     phone=phone, check_password=check_password)
-    profile = ExpertProfile(user=user, employer=employer, region=region, title=title,
-                            employer_uscc=employer_uscc)
+        raise ValidationFailed(
+            "请至少选择一个专业领域。", details={"specialities": "请至少选择一个专业领域。"}
+        )
+    user = _new_user(
+        username=username,
+        password=password,
+        full_name=full_name,
+        email=email,
+        phone=phone,
+        check_password=check_password,
+    )
+    profile = ExpertProfile(
+        user=user, employer=employer, region=region, title=title, employer_uscc=employer_uscc
+    )
     full_clean_or_raise(profile, exclude=["specialities"])
     profile.save()
     profile.specialities.set(specialities)
-    audit.record("accounts.user.created", target=user, actor=actor,
-                 new={"username": user.username, "full_name": full_name})
-    audit.record("accounts.expert.created", target=profile, actor=actor,
-                 new=audit.snapshot(profile, ["employer", "employer_uscc", "region", "title",
-                                              "active", "specialities"]))
+    audit.record(
+        "accounts.user.created",
+        target=user,
+        actor=actor,
+        new={"username": user.username, "full_name": full_name},
+    )
+    audit.record(
+        "accounts.expert.created",
+        target=profile,
+        actor=actor,
+        new=audit.snapshot(
+            profile, ["employer", "employer_uscc", "region", "title", "active", "specialities"]
+        ),
+    )
     return profile
 
 
 @transaction.atomic
-def expert_update(*, actor: Any, profile: ExpertProfile, specialities: list[Category] | None = None,
-                  **values: Any) -> ExpertProfile:
+def expert_update(
+    *, actor: Any, profile: ExpertProfile, specialities: list[Category] | None = None, **values: Any
+) -> ExpertProfile:
     profile = ExpertProfile.objects.select_for_update().get(pk=profile.pk)
     if not policies.can_manage_experts(actor):
         raise PermissionDeniedError("只有省质量强省办可以管理专家库。")
-    old, new = assign(profile, values, allowed={"employer", "employer_uscc", "region", "title", "active", "note"})
+    old, new = assign(
+        profile, values, allowed={"employer", "employer_uscc", "region", "title", "active", "note"}
+    )
     full_clean_or_raise(profile, exclude=["specialities"])
     if specialities is not None:
         if not specialities:
-            raise ValidationFailed("请至少选择一个专业领域。", details={"specialities": "请至少选择一个专业领域。"})
+            raise ValidationFailed(
+                "请至少选择一个专业领域。", details={"specialities": "请至少选择一个专业领域。"}
+            )
         before = sorted(profile.specialities.values_list("pk", flat=True))
         after = sorted(c.pk for c in specialities)
         if before != after:
@@ -280,10 +379,15 @@ def token_create(*, actor: User, name: str, days: int | None = 365) -> tuple[Api
     prefix = secrets.token_hex(4)
     raw = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     expires_at = timezone.now() + dt.timedelta(days=days) if days else None
-    token = ApiToken.objects.create(user=actor, name=name, prefix=prefix, digest=_digest(raw),
-                                    expires_at=expires_at)
-    audit.record("accounts.token.created", target=token, actor=actor,
-                 new={"name": name, "prefix": prefix, "expires_at": expires_at})
+    token = ApiToken.objects.create(
+        user=actor, name=name, prefix=prefix, digest=_digest(raw), expires_at=expires_at
+    )
+    audit.record(
+        "accounts.token.created",
+        target=token,
+        actor=actor,
+        new={"name": name, "prefix": prefix, "expires_at": expires_at},
+    )
     return token, raw
 
 
@@ -295,8 +399,9 @@ def token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit.record("accounts.token.revoked", target=token, actor=actor,
-                     new={"revoked_at": token.revoked_at})
+        audit.record(
+            "accounts.token.revoked", target=token, actor=actor, new={"revoked_at": token.revoked_at}
+        )
     return token
 
 

@@ -22,15 +22,20 @@ def tokens(request: HttpRequest) -> HttpResponse:
         except ValueError:
             days = -1
         try:
-            _, created = services.token_create(actor=request.user, name=request.POST.get("name", ""),
-                                               days=days)
+            _, created = services.token_create(
+                actor=request.user, name=request.POST.get("name", ""), days=days
+            )
         except ValidationFailed as exc:
             error = exc
-    return render(request, "accounts/tokens.html", {
-        "tokens": selectors.tokens_for_user(request.user),
-        "created": created,
-        "error": error,
-    })
+    return render(
+        request,
+        "accounts/tokens.html",
+        {
+            "tokens": selectors.tokens_for_user(request.user),
+            "created": created,
+            "error": error,
+        },
+    )
 
 
 @login_required

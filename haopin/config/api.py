@@ -32,7 +32,10 @@ class BearerToken(HttpBearer):
 api = NinjaAPI(
     title="好品山东 API",
     version="1",
-    description="好品山东品牌管理平台接口。认证：`POST /api/v1/auth/token` 获取令牌后使用 `Authorization: Bearer <token>`。",
+    description=(
+        "好品山东品牌管理平台接口。认证：`POST /api/v1/auth/token` 获取令牌后"
+        "使用 `Authorization: Bearer <token>`。"
+    ),
     auth=[BearerToken(), django_auth],
     urls_namespace="api",
     docs_url="/docs",
@@ -40,8 +43,9 @@ api = NinjaAPI(
 )
 
 
-def error(request: HttpRequest, status: int, code: str, message: str,
-          details: dict[str, Any] | None = None) -> HttpResponse:
+def error(
+    request: HttpRequest, status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> HttpResponse:
     return api.create_response(
         request, {"code": code, "message": message, "details": details or {}}, status=status
     )
@@ -93,8 +97,15 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    codes = {400: "bad_request", 403: "permission_denied", 404: "not_found", 405: "method_not_allowed",
-             409: "conflict", 413: "too_large", 429: "throttled"}
+    codes = {
+        400: "bad_request",
+        403: "permission_denied",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        413: "too_large",
+        429: "throttled",
+    }
     return error(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc.message))
 
 

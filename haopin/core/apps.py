@@ -7,7 +7,6 @@ class CoreConfig(AppConfig):
     verbose_name = "基础数据"
 
     def ready(self) -> None:
-        from haopin.core import audit
-        from haopin.core import services
+        from haopin.core import audit, services
 
         audit.declare(services.AUDIT_ACTIONS)

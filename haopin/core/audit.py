@@ -56,7 +56,7 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     for name in fields:
         field = obj._meta.get_field(name)
         if field.many_to_many:
-            values[name] = sorted(obj.pk and getattr(obj, name).values_list("pk", flat=True) or [])
+            values[name] = sorted((obj.pk and getattr(obj, name).values_list("pk", flat=True)) or [])
         elif field.is_relation:
             values[name] = getattr(obj, field.attname)
         else:

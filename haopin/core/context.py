@@ -19,7 +19,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "haopin_request_context", default=RequestContext()  # noqa: B039 - immutable
+    "haopin_request_context",
+    default=RequestContext(),  # noqa: B039 - immutable
 )
 
 

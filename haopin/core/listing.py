@@ -62,8 +62,9 @@ class Filter:
     apply: Callable[[QuerySet, str], QuerySet]
 
     @staticmethod
-    def lookup(name: str, label: str, lookup: str,
-               choices: Callable[[HttpRequest], Sequence[tuple[str, str]]]) -> Filter:
+    def lookup(
+        name: str, label: str, lookup: str, choices: Callable[[HttpRequest], Sequence[tuple[str, str]]]
+    ) -> Filter:
         return Filter(name, label, choices, lambda qs, value: qs.filter(**{lookup: value}))
 
 
@@ -219,8 +220,12 @@ class Listing(ABC):
 
     def filter_widgets(self) -> list[dict[str, Any]]:
         return [
-            {"name": f.name, "label": f.label, "value": self.request.GET.get(f.name, ""),
-             "choices": [(str(k), v) for k, v in f.choices(self.request)]}
+            {
+                "name": f.name,
+                "label": f.label,
+                "value": self.request.GET.get(f.name, ""),
+                "choices": [(str(k), v) for k, v in f.choices(self.request)],
+            }
             for f in self.filters
         ]
 
@@ -239,7 +244,7 @@ class Listing(ABC):
         sheet.append(header)
         for obj in self.filtered()[:EXPORT_LIMIT].iterator(chunk_size=2000):
             sheet.append([excel_value(c.get(obj)) for c in self.columns])
-        handle = tempfile.TemporaryFile()
+        handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
         workbook.save(handle)
         handle.seek(0)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -249,4 +254,3 @@ class Listing(ABC):
         )
         response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
         return response
-

@@ -75,7 +75,9 @@ class DomainErrorMiddleware:
         if not isinstance(exception, DomainError) or request.path.startswith("/api/"):
             return None
         response = TemplateResponse(
-            request, "core/error.html", {"error": exception, "status": exception.status},
+            request,
+            "core/error.html",
+            {"error": exception, "status": exception.status},
             status=exception.status,
         )
         return response.render()

@@ -23,7 +23,11 @@ class Region(models.Model):
     name_en = models.CharField("英文名称", max_length=80, blank=True)
     level = models.CharField("层级", max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
         verbose_name="上级区划",
     )
     active = models.BooleanField("现行有效", default=True)
@@ -58,7 +62,11 @@ class Category(models.Model):
     name = models.CharField("名称", max_length=60)
     name_en = models.CharField("英文名称", max_length=120, blank=True)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
         verbose_name="上级类别",
     )
     level = models.PositiveSmallIntegerField("层级", default=1)
@@ -127,7 +135,11 @@ class IndustryCode(models.Model):
     code = models.CharField("代码", max_length=2, unique=True)
     name = models.CharField("名称", max_length=60)
     section = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="divisions",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="divisions",
         verbose_name="门类",
     )
 
@@ -150,13 +162,23 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField("时间")
     action = models.CharField("操作", max_length=60, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
-        null=True, blank=True, related_name="+", verbose_name="操作人",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="操作人",
     )
     actor_label = models.CharField("操作人名称", max_length=150, blank=True)
     organisation = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False,
-        null=True, blank=True, related_name="+", verbose_name="所属单位",
+        "accounts.Organisation",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="所属单位",
     )
     target_type = models.CharField("对象类型", max_length=60)
     target_id = models.CharField("对象标识", max_length=64)
@@ -190,3 +212,6 @@ class AuditHead(models.Model):
     class Meta:
         ordering = ["pk"]
         verbose_name = verbose_name_plural = "审计链头"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"

@@ -72,7 +72,9 @@ def load(apps: Any) -> None:
         categories[row["code"]], _ = Category.objects.update_or_create(
             code=row["code"],
             defaults={
-                "name": row["name"], "name_en": row["name_en"], "parent": parent,
+                "name": row["name"],
+                "name_en": row["name_en"],
+                "parent": parent,
                 "level": 1 if parent is None else parent.level + 1,
             },
         )

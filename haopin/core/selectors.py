@@ -12,7 +12,9 @@ from haopin.core.policies import ScopeKind, scope_of
 
 def history_for(obj: Model) -> QuerySet[AuditEvent]:
     """The audit events about ``obj``, newest first. Callers have checked ``obj`` is visible."""
-    return AuditEvent.objects.filter(target_type=obj._meta.label_lower, target_id=str(obj.pk)).order_by("-seq")
+    return AuditEvent.objects.filter(target_type=obj._meta.label_lower, target_id=str(obj.pk)).order_by(
+        "-seq"
+    )
 
 
 def audit_events_for_user(user: Any) -> QuerySet[AuditEvent]:

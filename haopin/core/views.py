@@ -7,9 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from haopin.core import selectors, workspace
-from haopin.core.listing import Column, Filter, Listing
 from haopin.core.audit import declared_actions
 from haopin.core.errors import PermissionDeniedError
+from haopin.core.listing import Column, Filter, Listing
 from haopin.core.policies import ScopeKind, scope_of
 
 
@@ -24,11 +24,15 @@ def home(request: HttpRequest) -> HttpResponse:
         pending_notice = f"您的单位注册未通过审核：{membership.organisation.review_note}"
     elif scope.kind == ScopeKind.NONE and not hasattr(request.user, "expert_profile"):
         pending_notice = "您的账号尚未分配单位或已停用，请联系平台管理员。"
-    return render(request, "core/home.html", {
-        "todo": workspace.todo_list(request.user),
-        "pending_notice": pending_notice,
-        "stats": workspace.stats(request.user),
-    })
+    return render(
+        request,
+        "core/home.html",
+        {
+            "todo": workspace.todo_list(request.user),
+            "pending_notice": pending_notice,
+            "stats": workspace.stats(request.user),
+        },
+    )
 
 
 class AuditListing(Listing):
@@ -44,8 +48,7 @@ class AuditListing(Listing):
         Column("request_id", "请求编号", width=34),
     ]
     filters = [
-        Filter.lookup("action", "操作", "action",
-                      lambda request: list(declared_actions().items())),
+        Filter.lookup("action", "操作", "action", lambda request: list(declared_actions().items())),
     ]
     search_fields = ["target_label", "actor_label"]
     search_placeholder = "搜索对象或操作人"

@@ -63,8 +63,9 @@ def navigation(user: Any, current_path: str = "") -> list[dict[str, Any]]:
         url = reverse(item.url_name)
         active = current_path == url or (url != "/workspace/" and current_path.startswith(url))
         groups.setdefault(item.group, []).append({"label": item.label, "url": url, "active": active})
-    ordered = sorted(groups.items(), key=lambda kv: GROUP_ORDER.index(kv[0])
-                     if kv[0] in GROUP_ORDER else len(GROUP_ORDER))
+    ordered = sorted(
+        groups.items(), key=lambda kv: GROUP_ORDER.index(kv[0]) if kv[0] in GROUP_ORDER else len(GROUP_ORDER)
+    )
     return [{"group": name, "items": items} for name, items in ordered]
 
 

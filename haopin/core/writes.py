@@ -51,7 +51,8 @@ def assign(
     before = audit.snapshot(obj, values.keys())
     for name, value in values.items():
         field = obj._meta.get_field(name)
-        setattr(obj, field.attname if field.is_relation and not isinstance(value, models.Model)
-                else name, value)
+        setattr(
+            obj, field.attname if field.is_relation and not isinstance(value, models.Model) else name, value
+        )
     after = audit.snapshot(obj, values.keys())
     return audit.changes(before, after)

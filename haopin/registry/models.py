@@ -6,6 +6,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from haopin.registry.validation import (
     validate_gtin,
@@ -35,19 +36,29 @@ class Enterprise(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     uscc = models.CharField(
-        "统一社会信用代码", max_length=18, unique=True, validators=[validate_uscc],
+        "统一社会信用代码",
+        max_length=18,
+        unique=True,
+        validators=[validate_uscc],
         error_messages={"unique": "该统一社会信用代码已登记。"},
     )
     name = models.CharField("企业名称", max_length=100)
     region = models.ForeignKey(
-        "core.Region", on_delete=models.PROTECT, related_name="enterprises", verbose_name="所在区划",
-        limit_choices_to=COUNTY, error_messages={"invalid": "请选择山东省内的县（市、区）。"},
+        "core.Region",
+        on_delete=models.PROTECT,
+        related_name="enterprises",
+        verbose_name="所在区划",
+        limit_choices_to=COUNTY,
+        error_messages={"invalid": "请选择山东省内的县（市、区）。"},
     )
     legal_representative = models.CharField("法定代表人", max_length=50, blank=True)
     address = models.CharField("住所", max_length=200, blank=True)
     founded_on = models.DateField("成立日期", null=True, blank=True)
     industry_code = models.CharField(
-        "行业代码", max_length=5, blank=True, help_text="GB/T 4754-2017，如 C1511",
+        "行业代码",
+        max_length=5,
+        blank=True,
+        help_text="GB/T 4754-2017，如 C1511",
         validators=[validate_industry_code],
     )
     size = models.CharField("企业规模", max_length=8, choices=Size.choices, blank=True)
@@ -55,8 +66,12 @@ class Enterprise(models.Model):
     contact_phone = models.CharField("联系电话", max_length=20, blank=True, validators=[validate_phone])
     contact_email = models.EmailField("电子邮箱", blank=True)
     organisation = models.OneToOneField(
-        "accounts.Organisation", on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="enterprise", verbose_name="平台账户单位",
+        "accounts.Organisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="enterprise",
+        verbose_name="平台账户单位",
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -68,6 +83,9 @@ class Enterprise(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("registry:enterprise-detail", args=[self.uuid])
 
 
 class Brand(models.Model):
@@ -90,12 +108,13 @@ class Brand(models.Model):
         "core.Category", on_delete=models.PROTECT, related_name="brands", verbose_name="所属类别"
     )
     region = models.ForeignKey(
-        "core.Region", on_delete=models.PROTECT, related_name="brands", verbose_name="所属区划",
+        "core.Region",
+        on_delete=models.PROTECT,
+        related_name="brands",
+        verbose_name="所属区划",
         help_text="区域品牌、地理标志品牌为其覆盖的区划；其他品牌为品牌主体所在区划。",
     )
-    tier = models.ForeignKey(
-        "core.Tier", on_delete=models.PROTECT, related_name="+", verbose_name="品牌层级"
-    )
+    tier = models.ForeignKey("core.Tier", on_delete=models.PROTECT, related_name="+", verbose_name="品牌层级")
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
     trademark_numbers = models.JSONField(
         "注册商标号", default=list, blank=True, validators=[validate_trademarks]
@@ -103,7 +122,11 @@ class Brand(models.Model):
     description = models.TextField("品牌简介", blank=True)
     description_en = models.TextField("英文简介", blank=True)
     logo = models.ForeignKey(
-        "registry.Document", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "registry.Document",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="品牌标识",
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
@@ -114,7 +137,8 @@ class Brand(models.Model):
         verbose_name = verbose_name_plural = "品牌"
         constraints = [
             models.UniqueConstraint(
-                fields=["owner", "name"], name="brand_unique_name_per_owner",
+                fields=["owner", "name"],
+                name="brand_unique_name_per_owner",
                 violation_error_message="该企业已登记同名品牌。",
             )
         ]
@@ -129,19 +153,28 @@ class Brand(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("registry:brand-detail", args=[self.uuid])
+
 
 class BrandSource(models.Model):
     """Evidence that a brand comes from an existing programme (certificate number, year, file)."""
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="sources")
     programme = models.ForeignKey(
-        "core.SourceProgramme", on_delete=models.PROTECT, related_name="brand_sources",
+        "core.SourceProgramme",
+        on_delete=models.PROTECT,
+        related_name="brand_sources",
         verbose_name="来源项目",
     )
     certificate_number = models.CharField("证书/文号", max_length=60, blank=True)
     year = models.PositiveSmallIntegerField("认定年份", null=True, blank=True)
     document = models.ForeignKey(
-        "registry.Document", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "registry.Document",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="证明文件",
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
@@ -149,9 +182,7 @@ class BrandSource(models.Model):
     class Meta:
         ordering = ["brand", "programme"]
         verbose_name = verbose_name_plural = "品牌来源"
-        constraints = [
-            models.UniqueConstraint(fields=["brand", "programme"], name="brandsource_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["brand", "programme"], name="brandsource_unique")]
         indexes = [models.Index(fields=["programme", "brand"])]
 
     def __str__(self) -> str:
@@ -170,12 +201,20 @@ class Product(models.Model):
     name = models.CharField("名称", max_length=100)
     specification = models.CharField("规格型号", max_length=200, blank=True)
     standard_codes = models.JSONField(
-        "执行标准", default=list, blank=True, help_text="如 GB/T 19001、T/SDAQI 001",
+        "执行标准",
+        default=list,
+        blank=True,
+        help_text="如 GB/T 19001、T/SDAQI 001",
         validators=[validate_standard_codes],
     )
     gtin = models.CharField(
-        "商品条码（GTIN）", max_length=14, null=True, blank=True, unique=True,
-        validators=[validate_gtin], error_messages={"unique": "该商品条码已被其他产品使用。"},
+        "商品条码（GTIN）",
+        max_length=14,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validate_gtin],
+        error_messages={"unique": "该商品条码已被其他产品使用。"},
     )
     description = models.TextField("说明", blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
@@ -186,13 +225,17 @@ class Product(models.Model):
         verbose_name = verbose_name_plural = "产品/服务"
         constraints = [
             models.UniqueConstraint(
-                fields=["brand", "name", "specification"], name="product_unique_per_brand",
+                fields=["brand", "name", "specification"],
+                name="product_unique_per_brand",
                 violation_error_message="该品牌下已有同名同规格的产品。",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.name} {self.specification}".strip()
+
+    def get_absolute_url(self) -> str:
+        return reverse("registry:product-detail", args=[self.uuid])
 
 
 class Document(models.Model):
@@ -214,7 +257,10 @@ class Document(models.Model):
         Brand, on_delete=models.SET_NULL, null=True, blank=True, related_name="documents"
     )
     uploaded_by_organisation = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.SET_NULL, null=True, blank=True,
+        "accounts.Organisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     purpose = models.CharField("用途", max_length=10, choices=Purpose.choices)
@@ -224,9 +270,7 @@ class Document(models.Model):
     content_type = models.CharField("文件类型", max_length=100)
     size = models.PositiveBigIntegerField("大小（字节）")
     sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
-    uploaded_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, related_name="+"
-    )
+    uploaded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     class Meta:
@@ -271,3 +315,6 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document.original_name}（{self.get_status_display()}）"
+
+    def get_absolute_url(self) -> str:
+        return reverse("registry:import-detail", args=[self.uuid])

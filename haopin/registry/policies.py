@@ -104,6 +104,7 @@ def imports_for_user(user: Any) -> QuerySet[ImportJob]:
 
 # --- decisions ---------------------------------------------------------------------------------
 
+
 def can(user: Any, action: str, obj: Any) -> bool:
     """May ``user`` do ``action`` on ``obj`` (an Enterprise, Brand, Product or Document)?"""
     scope = scope_of(user)
@@ -149,9 +150,14 @@ def can_import(user: Any) -> bool:
     return scope.can_write and scope.kind in {ScopeKind.ALL, ScopeKind.REGION, ScopeKind.DEPARTMENT}
 
 
-def brand_within_scope(user: Any, *, region_code: str, category_id: int,
-                       programme_ids: set[int] | frozenset[int] = frozenset(),
-                       owner_organisation_id: int | None = None) -> bool:
+def brand_within_scope(
+    user: Any,
+    *,
+    region_code: str,
+    category_id: int,
+    programme_ids: set[int] | frozenset[int] = frozenset(),
+    owner_organisation_id: int | None = None,
+) -> bool:
     """Would a brand with these values be visible to ``user``? Used before creating or moving a
     brand, so that no one can place a brand outside their own scope."""
     scope = scope_of(user)

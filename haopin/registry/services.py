@@ -46,12 +46,27 @@ AUDIT_ACTIONS = {
 }
 
 ENTERPRISE_FIELDS = [
-    "name", "region", "legal_representative", "address", "founded_on", "industry_code", "size",
-    "contact_name", "contact_phone", "contact_email",
+    "name",
+    "region",
+    "legal_representative",
+    "address",
+    "founded_on",
+    "industry_code",
+    "size",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
 ]
 BRAND_FIELDS = [
-    "name", "name_en", "brand_type", "category", "region", "tier", "trademark_numbers",
-    "description", "description_en",
+    "name",
+    "name_en",
+    "brand_type",
+    "category",
+    "region",
+    "tier",
+    "trademark_numbers",
+    "description",
+    "description_en",
 ]
 BRAND_GUARDED_FIELDS = {"tier": "set_tier", "status": "set_status"}
 PRODUCT_FIELDS = ["kind", "name", "specification", "standard_codes", "gtin", "description"]
@@ -73,8 +88,10 @@ def normalise_enterprise_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def normalise_brand_values(values: dict[str, Any]) -> dict[str, Any]:
-    values = {k: (v.strip() if isinstance(v, str) and k not in {"description", "description_en"} else v)
-              for k, v in values.items()}
+    values = {
+        k: (v.strip() if isinstance(v, str) and k not in {"description", "description_en"} else v)
+        for k, v in values.items()
+    }
     if "trademark_numbers" in values:
         try:
             values["trademark_numbers"] = normalise_trademarks(values["trademark_numbers"] or [])
@@ -103,6 +120,7 @@ def normalise_product_values(values: dict[str, Any]) -> dict[str, Any]:
 
 # --- enterprises -------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def enterprise_create(*, actor: Any, uscc: str, **values: Any) -> Enterprise:
     if not policies.can_create_enterprise(actor):
@@ -126,9 +144,15 @@ def enterprise_create(*, actor: Any, uscc: str, **values: Any) -> Enterprise:
         with transaction.atomic():
             enterprise.save()
     except IntegrityError as exc:
-        raise ConflictError("该统一社会信用代码刚刚已被登记。", details={"uscc": "该统一社会信用代码已登记。"}) from exc
-    audit.record("registry.enterprise.created", target=enterprise, actor=actor,
-                 new=audit.snapshot(enterprise, ["uscc", *ENTERPRISE_FIELDS]))
+        raise ConflictError(
+            "该统一社会信用代码刚刚已被登记。", details={"uscc": "该统一社会信用代码已登记。"}
+        ) from exc
+    audit.record(
+        "registry.enterprise.created",
+        target=enterprise,
+        actor=actor,
+        new=audit.snapshot(enterprise, ["uscc", *ENTERPRISE_FIELDS]),
+    )
     return enterprise
 
 
@@ -148,8 +172,9 @@ def enterprise_update(*, actor: Any, enterprise: Enterprise, **values: Any) -> E
 
 
 @transaction.atomic
-def enterprise_attach_organisation(*, organisation: Any, actor: Any, uscc: str, name: str,
-                                   region: Region, **contact: Any) -> Enterprise:
+def enterprise_attach_organisation(
+    *, organisation: Any, actor: Any, uscc: str, name: str, region: Region, **contact: Any
+) -> Enterprise:
     """Link a newly registered organisation to its registry record (creating it if needed).
 
     Called only by ``accounts.services.enterprise_register``; the registering user has no scope
@@ -158,28 +183,46 @@ def enterprise_attach_organisation(*, organisation: Any, actor: Any, uscc: str, 
     """
     enterprise = Enterprise.objects.select_for_update().filter(uscc=uscc).first()
     if enterprise is None:
-        enterprise = Enterprise(uscc=uscc, name=name, region=region, organisation=organisation,
-                                **normalise_enterprise_values(contact))
+        enterprise = Enterprise(
+            uscc=uscc,
+            name=name,
+            region=region,
+            organisation=organisation,
+            **normalise_enterprise_values(contact),
+        )
         full_clean_or_raise(enterprise, exclude=["organisation"])
         enterprise.save()
-        audit.record("registry.enterprise.created", target=enterprise, actor=actor,
-                     new=audit.snapshot(enterprise, ["uscc", *ENTERPRISE_FIELDS, "organisation"]))
+        audit.record(
+            "registry.enterprise.created",
+            target=enterprise,
+            actor=actor,
+            new=audit.snapshot(enterprise, ["uscc", *ENTERPRISE_FIELDS, "organisation"]),
+        )
         return enterprise
     if enterprise.organisation_id not in (None, organisation.pk):
         raise ConflictError("该企业已关联其他平台账户。")
     enterprise.organisation = organisation
     enterprise.save(update_fields=["organisation", "updated_at"])
-    audit.record("registry.enterprise.linked", target=enterprise, actor=actor,
-                 old={"organisation": None}, new={"organisation": organisation.pk})
+    audit.record(
+        "registry.enterprise.linked",
+        target=enterprise,
+        actor=actor,
+        old={"organisation": None},
+        new={"organisation": organisation.pk},
+    )
     return enterprise
 
 
 # --- brands ------------------------------------------------------------------------------------
 
+
 def _check_brand_scope(actor: Any, brand: Brand, programme_ids: set[int]) -> None:
     if not policies.brand_within_scope(
-        actor, region_code=brand.region.code, category_id=brand.category_id,
-        programme_ids=programme_ids, owner_organisation_id=brand.owner.organisation_id,
+        actor,
+        region_code=brand.region.code,
+        category_id=brand.category_id,
+        programme_ids=programme_ids,
+        owner_organisation_id=brand.owner.organisation_id,
     ):
         raise PermissionDeniedError("该品牌不在您的管辖范围内（所属区划、类别或来源项目）。")
 
@@ -194,8 +237,9 @@ def _check_tier(actor: Any, brand: Brand) -> None:
 
 
 @transaction.atomic
-def brand_create(*, actor: Any, owner: Enterprise, programme_ids: set[int] | None = None,
-                 **values: Any) -> Brand:
+def brand_create(
+    *, actor: Any, owner: Enterprise, programme_ids: set[int] | None = None, **values: Any
+) -> Brand:
     """Register a brand for ``owner``. Its region defaults to the owner's; regional, industry
     and GI brands name the area they cover."""
     if not scope_of(actor).can_write:
@@ -213,8 +257,12 @@ def brand_create(*, actor: Any, owner: Enterprise, programme_ids: set[int] | Non
             brand.save()
     except IntegrityError as exc:
         raise ConflictError("该企业已登记同名品牌。", details={"name": "该企业已登记同名品牌。"}) from exc
-    audit.record("registry.brand.created", target=brand, actor=actor,
-                 new=audit.snapshot(brand, ["owner", *BRAND_FIELDS, "status"]))
+    audit.record(
+        "registry.brand.created",
+        target=brand,
+        actor=actor,
+        new=audit.snapshot(brand, ["owner", *BRAND_FIELDS, "status"]),
+    )
     return brand
 
 
@@ -245,9 +293,15 @@ def brand_update(*, actor: Any, brand: Brand, **values: Any) -> Brand:
 
 
 @transaction.atomic
-def brand_source_set(*, actor: Any, brand: Brand, programme: SourceProgramme,
-                     certificate_number: str = "", year: int | None = None,
-                     document: Document | None = None) -> BrandSource:
+def brand_source_set(
+    *,
+    actor: Any,
+    brand: Brand,
+    programme: SourceProgramme,
+    certificate_number: str = "",
+    year: int | None = None,
+    document: Document | None = None,
+) -> BrandSource:
     """Record (or correct) that ``brand`` comes from ``programme``."""
     if not policies.can(actor, "change", brand):
         raise PermissionDeniedError("您无权修改该品牌。")
@@ -256,8 +310,7 @@ def brand_source_set(*, actor: Any, brand: Brand, programme: SourceProgramme,
     if document is not None and document.enterprise_id != brand.owner_id:
         raise ValidationFailed("证明文件不属于该品牌主体。", details={"document": "请上传本企业的证明文件。"})
     source = BrandSource.objects.select_for_update().filter(brand=brand, programme=programme).first()
-    values = {"certificate_number": (certificate_number or "").strip(), "year": year,
-              "document": document}
+    values = {"certificate_number": (certificate_number or "").strip(), "year": year, "document": document}
     if source is None:
         source = BrandSource(brand=brand, programme=programme)
         old, new = assign(source, values, allowed=values.keys())
@@ -269,8 +322,13 @@ def brand_source_set(*, actor: Any, brand: Brand, programme: SourceProgramme,
         if not new:
             return source
         source.save()
-    audit.record("registry.brand.source_set", target=brand, actor=actor,
-                 old=old or None, new={"programme": programme.code, **new})
+    audit.record(
+        "registry.brand.source_set",
+        target=brand,
+        actor=actor,
+        old=old or None,
+        new={"programme": programme.code, **new},
+    )
     return source
 
 
@@ -278,13 +336,21 @@ def brand_source_set(*, actor: Any, brand: Brand, programme: SourceProgramme,
 def brand_source_remove(*, actor: Any, source: BrandSource) -> None:
     if not policies.can(actor, "change", source.brand):
         raise PermissionDeniedError("您无权修改该品牌。")
-    audit.record("registry.brand.source_removed", target=source.brand, actor=actor,
-                 old={"programme": source.programme.code,
-                      "certificate_number": source.certificate_number, "year": source.year})
+    audit.record(
+        "registry.brand.source_removed",
+        target=source.brand,
+        actor=actor,
+        old={
+            "programme": source.programme.code,
+            "certificate_number": source.certificate_number,
+            "year": source.year,
+        },
+    )
     source.delete()
 
 
 # --- products ----------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def product_create(*, actor: Any, brand: Brand, **values: Any) -> Product:
@@ -298,8 +364,12 @@ def product_create(*, actor: Any, brand: Brand, **values: Any) -> Product:
             product.save()
     except IntegrityError as exc:
         raise ConflictError("商品条码或名称规格与已有产品重复。") from exc
-    audit.record("registry.product.created", target=product, actor=actor,
-                 new=audit.snapshot(product, ["brand", *PRODUCT_FIELDS]))
+    audit.record(
+        "registry.product.created",
+        target=product,
+        actor=actor,
+        new=audit.snapshot(product, ["brand", *PRODUCT_FIELDS]),
+    )
     return product
 
 
@@ -320,8 +390,12 @@ def product_update(*, actor: Any, product: Product, **values: Any) -> Product:
 def product_delete(*, actor: Any, product: Product) -> None:
     if not policies.can(actor, "delete", product):
         raise PermissionDeniedError("您无权删除该产品。")
-    audit.record("registry.product.deleted", target=product, actor=actor,
-                 old=audit.snapshot(product, ["brand", *PRODUCT_FIELDS]))
+    audit.record(
+        "registry.product.deleted",
+        target=product,
+        actor=actor,
+        old=audit.snapshot(product, ["brand", *PRODUCT_FIELDS]),
+    )
     product.delete()
 
 
@@ -342,9 +416,16 @@ def _safe_name(name: str) -> str:
 
 
 @transaction.atomic
-def document_upload(*, actor: Any, upload: IO[bytes], name: str, purpose: str,
-                    enterprise: Enterprise | None = None, brand: Brand | None = None,
-                    title: str = "") -> Document:
+def document_upload(
+    *,
+    actor: Any,
+    upload: IO[bytes],
+    name: str,
+    purpose: str,
+    enterprise: Enterprise | None = None,
+    brand: Brand | None = None,
+    title: str = "",
+) -> Document:
     """Store an uploaded file after checking its size and sniffed type.
 
     The file is written under a random name with the sniffed extension; the original name is
@@ -368,9 +449,15 @@ def document_upload(*, actor: Any, upload: IO[bytes], name: str, purpose: str,
     checked = uploads.check_upload(upload, allowed=ALLOWED_BY_PURPOSE[purpose], max_mb=max_mb)
     scope = scope_of(actor)
     document = Document(
-        enterprise=enterprise, brand=brand, purpose=purpose, title=title.strip(),
-        original_name=_safe_name(name), content_type=checked.content_type, size=checked.size,
-        sha256=checked.sha256, uploaded_by=actor if getattr(actor, "pk", None) else None,
+        enterprise=enterprise,
+        brand=brand,
+        purpose=purpose,
+        title=title.strip(),
+        original_name=_safe_name(name),
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=actor if getattr(actor, "pk", None) else None,
         uploaded_by_organisation_id=scope.organisation_id,
     )
     # The file is written before the row; if the row cannot be saved the file is removed.
@@ -383,17 +470,32 @@ def document_upload(*, actor: Any, upload: IO[bytes], name: str, purpose: str,
     except Exception:
         document.file.storage.delete(document.file.name)
         raise
-    audit.record("registry.document.uploaded", target=document, actor=actor,
-                 new={"purpose": purpose, "name": document.original_name, "sha256": checked.sha256,
-                      "size": checked.size, "enterprise": getattr(enterprise, "pk", None),
-                      "brand": getattr(brand, "pk", None)})
+    audit.record(
+        "registry.document.uploaded",
+        target=document,
+        actor=actor,
+        new={
+            "purpose": purpose,
+            "name": document.original_name,
+            "sha256": checked.sha256,
+            "size": checked.size,
+            "enterprise": getattr(enterprise, "pk", None),
+            "brand": getattr(brand, "pk", None),
+        },
+    )
     return document
 
 
 @transaction.atomic
 def brand_set_logo(*, actor: Any, brand: Brand, upload: IO[bytes], name: str) -> Brand:
-    document = document_upload(actor=actor, upload=upload, name=name, purpose=Document.Purpose.LOGO,
-                               brand=brand, title=f"{brand.name} 品牌标识")
+    document = document_upload(
+        actor=actor,
+        upload=upload,
+        name=name,
+        purpose=Document.Purpose.LOGO,
+        brand=brand,
+        title=f"{brand.name} 品牌标识",
+    )
     brand = Brand.objects.select_for_update().get(pk=brand.pk)
     old = {"logo": brand.logo_id}
     brand.logo = document

@@ -1,5 +1,7 @@
-from django.urls import path  # noqa: F401  (routes are added as the registry pages are built)
+from django.urls import include, path
 
 app_name = "registry"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("imports/", include("haopin.registry.import_urls")),
+]

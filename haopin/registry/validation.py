@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from stdnum import ean
 from stdnum.cn import uscc as stdnum_uscc
-from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError as StdnumError
+from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
 
 
 def normalise_uscc(value: str) -> str:
@@ -34,7 +35,8 @@ def normalise_uscc(value: str) -> str:
         expected = stdnum_uscc.calc_check_digit(compact[:17])
         raise ValidationError(
             "统一社会信用代码校验位错误：末位应为 %(c)s，请核对是否录入有误。",
-            code="uscc_checksum", params={"c": expected},
+            code="uscc_checksum",
+            params={"c": expected},
         ) from None
 
 
@@ -49,7 +51,8 @@ def normalise_gtin(value: str) -> str:
         raise ValidationError("商品条码只能包含数字。", code="gtin_format")
     if len(compact) not in (8, 12, 13, 14):
         raise ValidationError(
-            "商品条码应为 8、12、13 或 14 位数字，当前为 %(n)s 位。", code="gtin_length",
+            "商品条码应为 8、12、13 或 14 位数字，当前为 %(n)s 位。",
+            code="gtin_length",
             params={"n": len(compact)},
         )
     try:
@@ -82,7 +85,8 @@ def normalise_standard_code(value: str) -> str:
     if not match:
         raise ValidationError(
             "执行标准编号“%(v)s”格式不正确，应如 GB/T 19001-2016、DB37/T 1234、T/SDAQI 001。",
-            code="standard_format", params={"v": value},
+            code="standard_format",
+            params={"v": value},
         )
     number = re.sub(r"\s*[-—–]\s*", "-", match.group("number"))
     return f"{match.group('prefix')} {number}"
@@ -115,13 +119,15 @@ def normalise_industry_code(value: str, divisions: dict[str, str]) -> str:
     if not match:
         raise ValidationError(
             "行业代码“%(v)s”格式不正确，应为门类字母加 2～4 位数字，如 C1511。",
-            code="industry_format", params={"v": value},
+            code="industry_format",
+            params={"v": value},
         )
     section, division = match.group(1), match.group(2)
     if divisions.get(division) != section:
         raise ValidationError(
             "行业代码“%(v)s”不存在：大类 %(d)s 不属于门类 %(s)s（GB/T 4754-2017）。",
-            code="industry_unknown", params={"v": value, "d": division, "s": section},
+            code="industry_unknown",
+            params={"v": value, "d": division, "s": section},
         )
     return text
 
@@ -148,7 +154,8 @@ def normalise_trademarks(values: Iterable[str] | str) -> list[str]:
         number = value.strip().upper()
         if not _TRADEMARK.match(number):
             raise ValidationError(
-                "注册商标号“%(v)s”格式不正确，应为 4～10 位数字。", code="trademark_format",
+                "注册商标号“%(v)s”格式不正确，应为 4～10 位数字。",
+                code="trademark_format",
                 params={"v": value},
             )
         if number not in seen:
@@ -165,7 +172,8 @@ def validate_trademarks(values: list[str]) -> None:
 def validate_phone(value: str) -> None:
     if value and not re.match(r"^(\+?86[- ]?)?(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$", value):
         raise ValidationError(
-            "联系电话“%(v)s”格式不正确，应为 11 位手机号码或带区号的固定电话。", code="phone",
+            "联系电话“%(v)s”格式不正确，应为 11 位手机号码或带区号的固定电话。",
+            code="phone",
             params={"v": value},
         )
 

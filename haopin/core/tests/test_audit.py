@@ -33,8 +33,9 @@ def test_service_writes_one_event_with_actor_old_and_new(province):
 
 
 def test_unchanged_save_writes_no_event(province):
-    services.enterprise_update(actor=province.alice, enterprise=province.alice_ent,
-                               name=province.alice_ent.name)
+    services.enterprise_update(
+        actor=province.alice, enterprise=province.alice_ent, name=province.alice_ent.name
+    )
     assert not AuditEvent.objects.exists()
 
 
@@ -79,8 +80,12 @@ def test_deleted_event_at_the_end_is_found_through_the_head(province):
 def test_inserted_event_is_found(province):
     events = _three_events(province)
     forged = AuditEvent(
-        seq=4, created_at=events[2].created_at, action="registry.enterprise.updated",
-        target_type="registry.enterprise", target_id="1", prev_hash=events[2].hash,
+        seq=4,
+        created_at=events[2].created_at,
+        action="registry.enterprise.updated",
+        target_type="registry.enterprise",
+        target_id="1",
+        prev_hash=events[2].hash,
     )
     forged.hash = audit.compute_hash(forged)
     forged.save()
