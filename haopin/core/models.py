@@ -215,3 +215,18 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.hash[:12]}"
+
+
+class NumberSequence(models.Model):
+    """The last serial issued per (prefix, year), for numbers with check characters."""
+
+    prefix = models.CharField(max_length=8)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["prefix", "year"]
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="numbersequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.year}: {self.last}"
