@@ -64,8 +64,19 @@ def can(user: Any, action: str, org: Organisation) -> bool:
     if action in {"edit", "manage_members"}:
         if is_admin(user):
             return True
-        return scope.organisation_id == org.pk and scope.is_manager
+        if scope.organisation_id == org.pk and scope.is_manager:
+            return True
+        # The office sets up the public bodies it creates (departments, bureaus, labs), including
+        # their first manager; enterprises manage their own members.
+        return (action == "manage_members" and scope.organisation_kind == Organisation.Kind.OFFICE
+                and scope.is_manager and org.kind in PUBLIC_BODY_KINDS)
     return False
+
+
+def can_review_registrations(user: Any) -> bool:
+    """Writing members of the office and of city or county bureaus review registrations."""
+    scope = scope_of(user)
+    return scope.can_write and scope.kind in {ScopeKind.ALL, ScopeKind.REGION}
 
 
 def can_create_organisation(user: Any, kind: str) -> bool:
@@ -92,7 +103,7 @@ def experts_for_user(user: Any) -> QuerySet[ExpertProfile]:
 def pending_registrations_for_user(user: Any) -> QuerySet[Organisation]:
     """Registrations this user may review (their to-do list)."""
     scope = scope_of(user)
-    if not scope.can_write or scope.kind not in {ScopeKind.ALL, ScopeKind.REGION}:
+    if not can_review_registrations(user):
         return Organisation.objects.none()
     qs = Organisation.objects.filter(
         status=Organisation.Status.PENDING,

@@ -8,13 +8,13 @@ import hmac
 import secrets
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from haopin.accounts import policies
 from haopin.accounts.models import ApiToken, ExpertProfile, Membership, Organisation, User
+from haopin.accounts.passwords import password_problems
 from haopin.core import audit
 from haopin.core.errors import ConflictError, PermissionDeniedError, ValidationFailed
 from haopin.core.models import Category, Region
@@ -40,12 +40,11 @@ ORGANISATION_FIELDS = ["name", "short_name", "kind", "status", "region", "uscc"]
 
 
 def _clean_password(password: str, user: User | None = None) -> None:
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
+    problems = password_problems(password, user)
+    if problems:
         raise ValidationFailed(
-            "密码不符合要求：" + "".join(exc.messages), details={"password": "".join(exc.messages)}
-        ) from exc
+            "密码不符合要求：" + "".join(problems), details={"password": "".join(problems)}
+        )
 
 
 def _new_user(
@@ -355,6 +354,96 @@ def expert_update(
         profile.save()
         audit.record("accounts.expert.updated", target=profile, actor=actor, old=old, new=new)
     return profile
+
+
+# --- platform accounts (the admin site) ------------------------------------------------------
+
+USER_FIELDS = ["full_name", "email", "phone", "is_active", "is_staff", "is_superuser"]
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: Any,
+    username: str,
+    password: str,
+    full_name: str = "",
+    email: str = "",
+    phone: str = "",
+    is_superuser: bool = False,
+) -> User:
+    """A user without an organisation: a platform admin, or an account to attach later."""
+    if not policies.is_admin(actor):
+        raise PermissionDeniedError("只有平台管理员可以直接创建用户。")
+    user = _new_user(username=username, password=password, full_name=full_name, email=email, phone=phone)
+    if is_superuser:
+        user.is_superuser = user.is_staff = True
+        user.save(update_fields=["is_superuser", "is_staff"])
+    audit.record(
+        "accounts.user.created",
+        target=user,
+        actor=actor,
+        new={"username": user.username, **audit.snapshot(user, USER_FIELDS)},
+    )
+    return user
+
+
+@transaction.atomic
+def user_update(*, actor: Any, user: User, **values: Any) -> User:
+    """Platform admins change a person's details and platform rights (not their memberships)."""
+    if not policies.is_admin(actor):
+        raise PermissionDeniedError("只有平台管理员可以修改用户。")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.pk == actor.pk and (values.get("is_active") is False or values.get("is_superuser") is False):
+        # An admin locking themselves out needs another admin to undo it.
+        raise ValidationFailed("不能停用自己的账号或取消自己的平台管理员权限，请由其他管理员操作。")
+    old, new = assign(user, values, allowed=set(USER_FIELDS))
+    full_clean_or_raise(user, exclude=["password"])
+    if new:
+        user.save(update_fields=list(new))
+        audit.record("accounts.user.updated", target=user, actor=actor, old=old, new=new)
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, actor: Any, user: User, password: str) -> User:
+    """A platform admin sets a new password for someone who lost theirs."""
+    if not policies.is_admin(actor):
+        raise PermissionDeniedError("只有平台管理员可以重置密码。")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _clean_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    # The event says that it happened, never what the password is.
+    audit.record("accounts.user.updated", target=user, actor=actor, new={"password": "（已重置）"})
+    return user
+
+
+@transaction.atomic
+def organisation_set_scope(
+    *,
+    actor: Any,
+    organisation: Organisation,
+    managed_categories: list[Category],
+    managed_programmes: list[Any],
+) -> Organisation:
+    """Set what a provincial department manages (its categories and source programmes)."""
+    org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if not policies.is_admin(actor):
+        raise PermissionDeniedError("只有平台管理员可以调整部门的主管范围。")
+    if org.kind != Organisation.Kind.DEPARTMENT and (managed_categories or managed_programmes):
+        raise ValidationFailed(
+            "只有省直部门有主管类别和品牌来源。",
+            details={"managed_categories": "只有省直部门有主管类别和品牌来源。"},
+        )
+    fields = ["managed_categories", "managed_programmes"]
+    before = audit.snapshot(org, fields)
+    org.managed_categories.set(managed_categories)
+    org.managed_programmes.set(managed_programmes)
+    old, new = audit.changes(before, audit.snapshot(org, fields))
+    if new:
+        audit.record("accounts.organisation.updated", target=org, actor=actor, old=old, new=new)
+    return org
 
 
 # --- API tokens ------------------------------------------------------------------------------

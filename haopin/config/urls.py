@@ -8,6 +8,10 @@ admin.site.site_header = "好品山东 平台管理"
 admin.site.site_title = "好品山东"
 admin.site.index_title = "平台管理"
 
+# Outside the API router, /api/ paths still answer in the API's error shape.
+handler404 = "haopin.config.api.handler404"
+handler500 = "haopin.config.api.handler500"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="workspace:home", permanent=False)),
     path("admin/", admin.site.urls),

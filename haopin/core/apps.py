@@ -8,5 +8,24 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from haopin.core import audit, services
+        from haopin.core.policies import ScopeKind, scope_of
+        from haopin.core.workspace import NavItem, register_nav
 
         audit.declare(services.AUDIT_ACTIONS)
+        register_nav(
+            NavItem("工作台", "首页", "workspace:home", lambda user: user.is_authenticated, order=0),
+            NavItem(
+                "系统",
+                "审计日志",
+                "workspace:audit-log",
+                lambda user: scope_of(user).kind == ScopeKind.ALL,
+                order=900,
+            ),
+            NavItem(
+                "系统",
+                "平台管理",
+                "admin:index",
+                lambda user: user.is_active and user.is_superuser,
+                order=990,
+            ),
+        )

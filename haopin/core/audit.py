@@ -18,11 +18,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps as django_apps
+from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
 from haopin.core import context
+from haopin.core.bulk import bulk_insert
 from haopin.core.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -100,29 +103,44 @@ def _actor_fields(actor: Any) -> tuple[int | None, str, int | None]:
     return actor.pk, label[:150], getattr(membership, "organisation_id", None)
 
 
-def _payload(event: AuditEvent) -> bytes:
-    created = event.created_at.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    body = {
-        "seq": event.seq,
-        "created_at": created,
-        "action": event.action,
-        "actor_id": event.actor_id,
-        "actor_label": event.actor_label,
-        "organisation_id": event.organisation_id,
-        "target_type": event.target_type,
-        "target_id": event.target_id,
-        "target_label": event.target_label,
-        "old": event.old,
-        "new": event.new,
-        "request_id": event.request_id,
-        "client_ip": event.client_ip,
-        "prev_hash": event.prev_hash,
-    }
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+def canonical(value: Any) -> str:
+    """The one JSON text of a value that the chain hashes (sorted keys, no spaces, UTF-8)."""
+    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+_SCALARS = (
+    "seq",
+    "created_at",
+    "action",
+    "actor_id",
+    "actor_label",
+    "organisation_id",
+    "target_type",
+    "target_id",
+    "target_label",
+    "request_id",
+    "client_ip",
+    "prev_hash",
+)
+
+
+def _payload(fields: Mapping[str, Any], old_json: str, new_json: str) -> bytes:
+    """The canonical JSON of an event: what ``json.dumps(body, sort_keys=True)`` would give,
+    assembled from the already-canonical ``old`` and ``new`` texts so that appending thousands
+    of events serialises each value once."""
+    parts = {key: canonical(fields[key]) for key in _SCALARS}
+    parts["old"], parts["new"] = old_json, new_json
+    return ("{" + ",".join(f'"{key}":{parts[key]}' for key in sorted(parts)) + "}").encode()
+
+
+def _fields(event: AuditEvent) -> dict[str, Any]:
+    fields = {name: getattr(event, name) for name in _SCALARS}
+    fields["created_at"] = event.created_at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    return fields
 
 
 def compute_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(_payload(event)).hexdigest()
+    return hashlib.sha256(_payload(_fields(event), canonical(event.old), canonical(event.new))).hexdigest()
 
 
 def _lock_head() -> AuditHead:
@@ -133,10 +151,15 @@ def _lock_head() -> AuditHead:
     return head
 
 
-def record_many(entries: list[Entry], *, actor: Any = None, client: str = "") -> list[AuditEvent]:
-    """Append events in order, in the caller's transaction (one lock, one bulk insert)."""
+def record_many(entries: list[Entry], *, actor: Any = None, client: str = "") -> int:
+    """Append events in order, in the caller's transaction (one lock, batched inserts).
+
+    Returns the number of events written. Each value is serialised once to its canonical JSON,
+    which is both hashed and stored (rows go in through ``core.bulk.bulk_insert``: an import
+    appends one event per changed row).
+    """
     if not entries:
-        return []
+        return 0
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit events must be written inside the service's transaction")
     for entry in entries:
@@ -147,31 +170,42 @@ def record_many(entries: list[Entry], *, actor: Any = None, client: str = "") ->
     head = _lock_head()
     # Microsecond precision survives both SQLite and PostgreSQL, so hashes recompute exactly.
     now = timezone.now()
-    events = []
+    created = now.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    client_ip = ctx.client_ip or client
+    rows = []
     seq, prev = head.seq, head.hash
     for entry in entries:
         seq += 1
-        event = AuditEvent(
-            seq=seq,
-            created_at=now,
-            action=entry.action,
-            actor_id=actor_id,
-            actor_label=actor_label,
-            organisation_id=organisation_id,
-            target_type=entry.target_type,
-            target_id=entry.target_id,
-            target_label=entry.target_label,
-            old=jsonable(entry.old),
-            new=jsonable(entry.new),
-            request_id=ctx.request_id,
-            client_ip=ctx.client_ip or client,
-            prev_hash=prev,
+        old_json, new_json = canonical(entry.old), canonical(entry.new)
+        fields = {
+            "seq": seq,
+            "created_at": created,
+            "action": entry.action,
+            "actor_id": actor_id,
+            "actor_label": actor_label,
+            "organisation_id": organisation_id,
+            "target_type": entry.target_type,
+            "target_id": entry.target_id,
+            "target_label": entry.target_label,
+            "request_id": ctx.request_id,
+            "client_ip": client_ip,
+            "prev_hash": prev,
+        }
+        prev = hashlib.sha256(_payload(fields, old_json, new_json)).hexdigest()
+        rows.append(
+            {
+                **fields,
+                "created_at": now,
+                "actor": actor_id,
+                "organisation": organisation_id,
+                "old": json.loads(old_json),
+                "new": json.loads(new_json),
+                "hash": prev,
+            }
         )
-        event.hash = prev = compute_hash(event)
-        events.append(event)
-    AuditEvent.objects.bulk_create(events, batch_size=2000)
+    bulk_insert(AuditEvent, rows)
     AuditHead.objects.filter(pk=1).update(seq=seq, hash=prev)
-    return events
+    return len(rows)
 
 
 def record(
@@ -181,11 +215,10 @@ def record(
     actor: Any = None,
     old: Any = None,
     new: Any = None,
-) -> AuditEvent:
+) -> None:
     """Append one event about ``target`` (a model instance, or (type, id, label))."""
     target_type, target_id, target_label = _target_fields(target)
-    entry = Entry(action, target_type, target_id, target_label, old, new)
-    return record_many([entry], actor=actor)[0]
+    record_many([Entry(action, target_type, target_id, target_label, old, new)], actor=actor)
 
 
 def entry_for(action: str, target: models.Model, *, old: Any = None, new: Any = None) -> Entry:
@@ -232,3 +265,31 @@ def verify(*, chunk_size: int = 5000) -> Verification:
         problem = f"第 {head_seq + 1} 号之后的事件未经审计服务写入（疑似插入）"
         return Verification(False, checked, prev, problem, head_seq + 1)
     return Verification(True, checked, prev)
+
+
+# --- presentation ------------------------------------------------------------------------------
+
+
+def field_label(event: AuditEvent, key: str) -> str:
+    """The Chinese name of a field of the event's target model (the key itself if none)."""
+    try:
+        return str(django_apps.get_model(event.target_type)._meta.get_field(key).verbose_name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return key
+
+
+def value_rows(event: AuditEvent) -> list[dict[str, Any]]:
+    """The event's old and new values side by side, one row per field."""
+    old = event.old if isinstance(event.old, dict) else {}
+    new = event.new if isinstance(event.new, dict) else {}
+    return [
+        {
+            "key": key,
+            "label": field_label(event, key),
+            "old": old.get(key),
+            "new": new.get(key),
+            "in_old": key in old,
+            "in_new": key in new,
+        }
+        for key in dict.fromkeys([*old, *new])
+    ]

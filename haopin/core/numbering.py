@@ -34,7 +34,8 @@ def normalise(number: str, *, label: str = "编号") -> str:
     compact = "".join(ch for ch in (number or "").upper() if ch.isalnum())
     if len(compact) < 4 or not is_valid(compact):
         raise ValidationFailed(
-            f"{label}“{number}”不正确：校验位不符，请核对是否录入有误。", code="invalid_number",
+            f"{label}“{number}”不正确：校验位不符，请核对是否录入有误。",
+            code="invalid_number",
             details={"number": f"{label}校验位不符。"},
         )
     return compact

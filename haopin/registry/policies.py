@@ -21,24 +21,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
+from haopin.core.models import Region
 from haopin.core.policies import Scope, ScopeKind, scope_of
 from haopin.registry.models import Brand, BrandSource, Document, Enterprise, ImportJob, Product
 
 
 def _brand_q(scope: Scope, prefix: str = "") -> Q:
+    """Brands in ``scope``; ``prefix`` applies it through a relation (``brand__``).
+
+    Region and programme conditions are written as ``IN (subquery)`` over small tables rather
+    than joins or EXISTS per row: with 100,000 brands SQLite then counts a department's brands in
+    6 ms instead of 60 ms (measured; see docs/BENCHMARKS.md).
+    """
     if scope.kind == ScopeKind.ALL:
         return Q()
     if scope.kind == ScopeKind.REGION:
-        return Q(**{f"{prefix}region__code__startswith": scope.region_prefix})
+        regions = Region.objects.filter(code__startswith=scope.region_prefix).values("pk")
+        return Q(**{f"{prefix}region_id__in": regions})
     if scope.kind == ScopeKind.DEPARTMENT:
         q = Q(**{f"{prefix}category_id__in": scope.category_ids}) if scope.category_ids else Q(pk__in=[])
         if scope.programme_ids:
-            source = BrandSource.objects.filter(
-                brand_id=OuterRef(f"{prefix}pk" if prefix else "pk"), programme_id__in=scope.programme_ids
-            )
-            q |= Q(Exists(source))
+            sourced = BrandSource.objects.filter(programme_id__in=scope.programme_ids).values("brand_id")
+            q |= Q(**{f"{prefix}pk__in": sourced})
         return q
     if scope.kind == ScopeKind.ORGANISATION:
         return Q(**{f"{prefix}owner__organisation_id": scope.organisation_id})
@@ -60,10 +66,10 @@ def enterprises_for_user(user: Any, action: str = "view") -> QuerySet[Enterprise
     if scope.kind == ScopeKind.ALL:
         return qs
     if scope.kind == ScopeKind.REGION:
-        return qs.filter(region__code__startswith=scope.region_prefix)
+        regions = Region.objects.filter(code__startswith=scope.region_prefix).values("pk")
+        return qs.filter(region_id__in=regions)
     if scope.kind == ScopeKind.DEPARTMENT:
-        brands = Brand.objects.filter(_brand_q(scope), owner_id=OuterRef("pk"))
-        return qs.filter(Exists(brands))
+        return qs.filter(pk__in=Brand.objects.filter(_brand_q(scope)).values("owner_id"))
     if scope.kind == ScopeKind.ORGANISATION:
         return qs.filter(organisation_id=scope.organisation_id)
     return qs.none()
@@ -73,8 +79,8 @@ def products_for_user(user: Any, action: str = "view") -> QuerySet[Product]:
     scope = scope_of(user)
     if action != "view" and not scope.can_write:
         return Product.objects.none()
-    if scope.kind == ScopeKind.DEPARTMENT:
-        return Product.objects.filter(brand__in=Brand.objects.filter(_brand_q(scope)))
+    if scope.kind in {ScopeKind.DEPARTMENT, ScopeKind.REGION}:
+        return Product.objects.filter(brand_id__in=Brand.objects.filter(_brand_q(scope)).values("pk"))
     return Product.objects.filter(_brand_q(scope, "brand__"))
 
 
@@ -136,6 +142,30 @@ def can(user: Any, action: str, obj: Any) -> bool:
         visible = obj.pk is not None and documents_for_user(user).filter(pk=obj.pk).exists()
         return action == "view" and visible
     return False
+
+
+def may_add_brand_for(user: Any, owner: Enterprise) -> bool:
+    """May ``user`` register a brand owned by ``owner``? (The brand's own values are checked by
+    ``brand_within_scope``.) Departments bring in brands of any enterprise — they see an
+    enterprise only through the brands they manage, so its first one must be possible."""
+    scope = scope_of(user)
+    if not scope.can_write:
+        return False
+    if scope.kind in {ScopeKind.ALL, ScopeKind.DEPARTMENT}:
+        return True
+    if scope.kind == ScopeKind.REGION:
+        return owner.region.code.startswith(scope.region_prefix)
+    if scope.kind == ScopeKind.ORGANISATION:
+        return owner.organisation_id == scope.organisation_id
+    return False
+
+
+def enterprise_for_new_brand(user: Any, **lookup: Any) -> Enterprise | None:
+    """The enterprise (by ``uscc=`` or ``uuid=``) that ``user`` may register a brand for, or None."""
+    owner = Enterprise.objects.select_related("region").filter(**lookup).first()
+    if owner is None or not may_add_brand_for(user, owner):
+        return None
+    return owner
 
 
 def can_create_enterprise(user: Any) -> bool:

@@ -236,21 +236,40 @@ def _check_tier(actor: Any, brand: Brand) -> None:
         )
 
 
+def _check_region(brand: Brand) -> None:
+    """Product and enterprise brands belong to their owner's county; regional, industry and GI
+    brands name the area they cover."""
+    if brand.brand_type.code not in AREA_BRAND_TYPES and brand.region_id != brand.owner.region_id:
+        raise ValidationFailed(
+            "产品品牌和企业品牌的所属区划即品牌主体所在区划，无需另行填写。",
+            details={"region": "应与品牌主体所在区划一致。"},
+        )
+
+
 @transaction.atomic
 def brand_create(
-    *, actor: Any, owner: Enterprise, programme_ids: set[int] | None = None, **values: Any
+    *, actor: Any, owner: Enterprise, sources: list[dict[str, Any]] | None = None, **values: Any
 ) -> Brand:
-    """Register a brand for ``owner``. Its region defaults to the owner's; regional, industry
-    and GI brands name the area they cover."""
-    if not scope_of(actor).can_write:
-        raise PermissionDeniedError("您无权登记品牌。")
+    """Register a brand for ``owner``, with the source programmes it comes from.
+
+    ``sources`` are dicts with ``programme`` and optionally ``certificate_number``, ``year`` and
+    ``document``; they are written with the brand, because a department whose scope is a source
+    programme can see (and so complete) the brand only once its source exists.
+    """
+    if not policies.may_add_brand_for(actor, owner):
+        raise PermissionDeniedError("您无权为该企业登记品牌。")
     values = normalise_brand_values(values)
     brand = Brand(owner=owner)
     assign(brand, values, allowed=BRAND_FIELDS)
     if brand.region_id is None:
         brand.region = owner.region
     full_clean_or_raise(brand)
-    _check_brand_scope(actor, brand, programme_ids or set())
+    sources = sources or []
+    programmes = [s["programme"] for s in sources]
+    if len({p.pk for p in programmes}) != len(programmes):
+        raise ValidationFailed("同一来源项目只能登记一次。", details={"sources": "来源项目重复。"})
+    _check_brand_scope(actor, brand, {p.pk for p in programmes})
+    _check_region(brand)
     _check_tier(actor, brand)
     try:
         with transaction.atomic():
@@ -263,6 +282,8 @@ def brand_create(
         actor=actor,
         new=audit.snapshot(brand, ["owner", *BRAND_FIELDS, "status"]),
     )
+    for source in sources:
+        _source_write(actor, brand, **source)
     return brand
 
 
@@ -286,6 +307,8 @@ def brand_update(*, actor: Any, brand: Brand, **values: Any) -> Brand:
     if {"region", "category"} & set(new):
         programme_ids = set(brand.sources.values_list("programme_id", flat=True))
         _check_brand_scope(actor, brand, programme_ids)
+    if {"region", "brand_type"} & set(new):
+        _check_region(brand)
     if new:
         brand.save()
         audit.record("registry.brand.updated", target=brand, actor=actor, old=old, new=new)
@@ -305,12 +328,31 @@ def brand_source_set(
     """Record (or correct) that ``brand`` comes from ``programme``."""
     if not policies.can(actor, "change", brand):
         raise PermissionDeniedError("您无权修改该品牌。")
+    return _source_write(actor, brand, programme=programme, certificate_number=certificate_number,
+                         year=year, document=document)
+
+
+def _source_write(
+    actor: Any,
+    brand: Brand,
+    *,
+    programme: SourceProgramme,
+    certificate_number: str = "",
+    year: int | None = None,
+    document: Document | None = None,
+) -> BrandSource:
     if year is not None and not (1950 <= year <= 2100):
         raise ValidationFailed("认定年份不正确。", details={"year": "请填写四位年份，如 2021。"})
     if document is not None and document.enterprise_id != brand.owner_id:
-        raise ValidationFailed("证明文件不属于该品牌主体。", details={"document": "请上传本企业的证明文件。"})
+        raise ValidationFailed(
+            "证明文件不属于该品牌主体。", details={"document": "请上传本企业的证明文件。"}
+        )
     source = BrandSource.objects.select_for_update().filter(brand=brand, programme=programme).first()
-    values = {"certificate_number": (certificate_number or "").strip(), "year": year, "document": document}
+    values = {
+        "certificate_number": (certificate_number or "").strip(),
+        "year": year,
+        "document": document,
+    }
     if source is None:
         source = BrandSource(brand=brand, programme=programme)
         old, new = assign(source, values, allowed=values.keys())

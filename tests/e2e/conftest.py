@@ -32,6 +32,21 @@ ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _static_files_by_name(settings):
+    """Serve static files under their plain names in the live server.
+
+    pytest-django's live server answers /static/ with Django's finders, which do not know the
+    hashed names that the manifest storage puts in pages: without this, htmx and the CSS are
+    404 in the browser. (The hashed names themselves are exercised by every non-browser test,
+    which renders pages through the manifest.)
+    """
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:

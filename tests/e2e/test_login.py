@@ -19,7 +19,8 @@ def test_login_shows_workspace_and_wrong_password_is_explained(page, province):
     page.fill("#id_password", "correct-horse-42")
     page.click("button[type=submit]")
     page.wait_for_url("**/workspace/")
-    assert page.text_content("h1") == "待办事项"
+    assert "alice" in page.text_content("h1")
+    assert page.text_content("#todo-title") == "待办事项"
     assert "泉城食品有限公司" in page.text_content(".topbar")
 
 

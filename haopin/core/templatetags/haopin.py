@@ -5,7 +5,7 @@ from typing import Any
 from django import template
 
 from haopin.core import formatting
-from haopin.core.audit import action_label
+from haopin.core.audit import action_label, value_rows
 
 register = template.Library()
 
@@ -14,6 +14,7 @@ register.filter("cn_datetime", formatting.cn_datetime)
 register.filter("cn_number", formatting.cn_number)
 register.filter("file_size", formatting.file_size)
 register.filter("audit_action", action_label)
+register.filter("audit_rows", value_rows)
 
 
 @register.filter

@@ -32,4 +32,3 @@ def test_swapped_neighbours_are_caught():
     number = numbering.with_check("ZS2025000123")
     swapped = number[:-3] + number[-2] + number[-3] + number[-1]
     assert not numbering.is_valid(swapped)
-
