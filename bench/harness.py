@@ -39,7 +39,8 @@ class Result:
     def line(self) -> str:
         parts = [f"{self.name:<48} {self.seconds * 1000:10.1f} ms"]
         if self.ratio is not None:
-            parts.append(f"= {self.ratio:7.2f} × {self.baseline_name} ({self.baseline_seconds * 1000:.1f} ms)")
+            baseline = f"{self.baseline_name} ({self.baseline_seconds * 1000:.1f} ms)"
+            parts.append(f"= {self.ratio:7.2f} × {baseline}")
         limits = []
         if self.limit_seconds is not None:
             limits.append(f"< {self.limit_seconds * 1000:.0f} ms")
