@@ -143,7 +143,13 @@ class Indicator(models.Model):
     class Meta:
         ordering = ["rule_set", "position", "code"]
         verbose_name = verbose_name_plural = "评价指标"
-        constraints = [models.UniqueConstraint(fields=["rule_set", "code"], name="indicator_unique_code")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule_set", "code"],
+                name="indicator_unique_code",
+                violation_error_message="编号已存在。",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -164,7 +170,11 @@ class VetoItem(models.Model):
     class Meta:
         ordering = ["rule_set", "position", "code"]
         verbose_name = verbose_name_plural = "否决项"
-        constraints = [models.UniqueConstraint(fields=["rule_set", "code"], name="veto_unique_code")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule_set", "code"], name="veto_unique_code", violation_error_message="编号已存在。"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}"
@@ -213,7 +223,13 @@ class Criterion(models.Model):
     class Meta:
         ordering = ["rule_set", "position", "code"]
         verbose_name = verbose_name_plural = "资格条件"
-        constraints = [models.UniqueConstraint(fields=["rule_set", "code"], name="criterion_unique_code")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule_set", "code"],
+                name="criterion_unique_code",
+                violation_error_message="编号已存在。",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}"

@@ -113,7 +113,7 @@ def test_automatic_criterion_needs_operator_and_threshold(province, draft):
 
 
 def test_duplicate_code_is_refused(province, draft):
-    with pytest.raises(ValidationFailed, match="已存在"):
+    with pytest.raises(ValidationFailed, match="编号已存在"):
         services.ruleset_item_add(actor=province.office, rule_set=draft, kind="veto", code="F1", text="重复")
 
 
