@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "haopin.accounts",
     "haopin.registry",
     "haopin.standards",
+    "haopin.evaluation",
+    "haopin.certificates",
+    "haopin.notifications",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CertificatesConfig(AppConfig):
+    name = "haopin.certificates"
+    label = "certificates"
+    verbose_name = "证书"
+
+    def ready(self) -> None:
+        from haopin.core import audit
+        from haopin.certificates import services
+
+        audit.declare(services.AUDIT_ACTIONS)
