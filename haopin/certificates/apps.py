@@ -7,7 +7,7 @@ class CertificatesConfig(AppConfig):
     verbose_name = "证书"
 
     def ready(self) -> None:
-        from haopin.core import audit
         from haopin.certificates import services
+        from haopin.core import audit
 
         audit.declare(services.AUDIT_ACTIONS)
