@@ -7,7 +7,8 @@ class CertificatesConfig(AppConfig):
     verbose_name = "证书"
 
     def ready(self) -> None:
-        from haopin.certificates import services
-        from haopin.core import audit
+        from haopin.certificates import services, workspace_entries
+        from haopin.core import audit, workspace
 
         audit.declare(services.AUDIT_ACTIONS)
+        workspace.register_todo(workspace_entries.todo)

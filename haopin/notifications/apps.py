@@ -7,7 +7,9 @@ class NotificationsConfig(AppConfig):
     verbose_name = "通知"
 
     def ready(self) -> None:
-        from haopin.core import audit
-        from haopin.notifications import services
+        from haopin.core import audit, workspace
+        from haopin.notifications import services, workspace_entries
 
         audit.declare(services.AUDIT_ACTIONS)
+        workspace.register_nav(*workspace_entries.NAV)
+        workspace.register_todo(workspace_entries.todo)

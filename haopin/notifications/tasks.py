@@ -9,6 +9,8 @@ from django_tasks import task
 
 from haopin.notifications.models import Notification
 
+SIGNATURE = "—— 好品山东品牌管理平台（本邮件由系统自动发送）"
+
 
 @task()
 def send_notification_emails(notification_ids: list[int]) -> int:
@@ -24,12 +26,20 @@ def send_notification_emails(notification_ids: list[int]) -> int:
         link = f"\n\n{settings.PUBLIC_URL}{note.url}" if note.url else ""
         send_mail(
             subject=f"【好品山东】{note.title}",
-            message=(
-                f"{note.user}，您好：\n\n{note.body or note.title}{link}\n\n"
-                "—— 好品山东品牌管理平台（本邮件由系统自动发送）"
-            ),
+            message=f"{note.user}，您好：\n\n{note.body or note.title}{link}\n\n{SIGNATURE}",
             from_email=None,
             recipient_list=[note.user.email],
         )
         sent += 1
     return sent
+
+
+@task()
+def send_plain_email(to: str, subject: str, body: str) -> int:
+    """One e-mail to a person without an account (see ``services.email_person``)."""
+    return send_mail(
+        subject=f"【好品山东】{subject}",
+        message=f"您好：\n\n{body}\n\n{SIGNATURE}",
+        from_email=None,
+        recipient_list=[to],
+    )
