@@ -68,6 +68,10 @@ INSTALLED_APPS = [
     "haopin.core",
     "haopin.accounts",
     "haopin.registry",
+    "haopin.standards",
+    "haopin.evaluation",
+    "haopin.certificates",
+    "haopin.notifications",
 ]
 
 MIDDLEWARE = [
@@ -261,7 +265,12 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("HAOPIN_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint logs several INFO lines per rendered page.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # --- API ------------------------------------------------------------------------------------

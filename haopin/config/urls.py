@@ -19,4 +19,7 @@ urlpatterns = [
     path("accounts/", include("haopin.accounts.urls")),
     path("workspace/", include("haopin.core.urls")),
     path("workspace/registry/", include("haopin.registry.urls")),
+    path("workspace/notifications/", include("haopin.notifications.urls")),
+    # /certificates/verify/<number>/ is printed in QR codes on certificates: it must never change.
+    path("certificates/", include("haopin.certificates.urls")),
 ]

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class EvaluationConfig(AppConfig):
+    name = "haopin.evaluation"
+    label = "evaluation"
+    verbose_name = "评价"
+
+    def ready(self) -> None:
+        from haopin.core import audit, workspace
+        from haopin.evaluation import notice_entries, services, workspace_entries
+
+        audit.declare(services.AUDIT_ACTIONS)
+        workspace.register_todo(workspace_entries.todo_items)
+        workspace.register_todo(notice_entries.todo)

@@ -1,0 +1,14 @@
+"""Notification pages (namespace "notifications"); mounted at ``workspace/notifications/``."""
+
+from django.urls import path
+
+from haopin.notifications import views
+
+app_name = "notifications"
+
+urlpatterns = [
+    path("", views.notification_list, name="list"),
+    path("read-all/", views.notification_read_all, name="read-all"),
+    path("<int:pk>/read/", views.notification_read, name="read"),
+    path("<int:pk>/open/", views.notification_open, name="open"),
+]
