@@ -20,6 +20,10 @@ urlpatterns = [
     path("workspace/", include("haopin.core.urls")),
     path("workspace/registry/", include("haopin.registry.urls")),
     path("workspace/notifications/", include("haopin.notifications.urls")),
-    # /certificates/verify/<number>/ is printed in QR codes on certificates: it must never change.
-    path("certificates/", include("haopin.certificates.urls")),
+    path("workspace/standards/", include("haopin.standards.urls")),
+    # Evaluation and certificates each have workspace pages (/workspace/...) and public ones:
+    # /notices/... for public notices and objections, and /certificates/verify/<number>/, which
+    # is printed in QR codes on certificates and must never change.
+    path("", include("haopin.evaluation.urls")),
+    path("", include("haopin.certificates.urls")),
 ]

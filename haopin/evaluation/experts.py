@@ -67,12 +67,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from haopin.accounts.models import ExpertProfile, User
 from haopin.core import audit
+from haopin.core.bulk import bulk_insert
 from haopin.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
 from haopin.core.models import Category, Region
 from haopin.core.policies import scope_of
@@ -444,108 +445,20 @@ def numbers_text(numbers: Sequence[str], limit: int = 10) -> str:
     return shown + (f" 等 {len(numbers)} 件" if len(numbers) > limit else "")
 
 
-class _Prepared:
-    """Database values of many rows through each field's ``get_db_prep_save`` (Django's own
-    adaptation), skipping plain ints and strings, which need none, and preparing every other
-    distinct value once (a timestamp shared by 18,000 rows is adapted once, not 18,000 times)."""
-
-    def __init__(self, fields: Sequence[Any]):
-        self.fields = fields
-        self.memo: dict[tuple[int, Any], Any] = {}
-
-    def row(self, values: Iterable[Any]) -> list[Any]:
-        prepared = []
-        for index, (f, value) in enumerate(zip(self.fields, values, strict=True)):
-            if value is None or type(value) in (int, str):
-                prepared.append(value)
-                continue
-            key = (index, value)
-            if key not in self.memo:
-                self.memo[key] = f.get_db_prep_save(value, connection)
-            prepared.append(self.memo[key])
-        return prepared
-
-
-def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """INSERT many rows at once: ``COPY`` on PostgreSQL, ``executemany`` of one prepared statement
-    on SQLite.
-
-    ``bulk_create`` prepares every value of every row through the ORM (about 0.2 ms per row here:
-    4 s for the 18,000 seats of a 2,000-application draw), and on PostgreSQL Django's client-side
-    parameter binding then quotes each value again in Python; ``COPY`` adapts rows in psycopg's C
-    code and streams them.
-    """
-    fields = [model._meta.get_field(name) for name in columns]
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    names = ", ".join(quote(f.column) for f in fields)
-    prepare = _Prepared(fields)
-    prepared = [prepare.row(row) for row in rows]
-    if not prepared:
-        return
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in prepared:
-                    copy.write_row(row)
-        else:
-            cursor.executemany(
-                f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(fields))})", prepared
-            )
-
-
-def update_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """UPDATE many rows by primary key, ``rows`` being (pk, *values), with one prepared statement.
-
-    ``bulk_update`` builds a CASE expression per field over every row; for the six result fields
-    of 2,000 applications that costs seconds, against milliseconds for ``executemany``.
-    """
-    fields = [model._meta.get_field(name) for name in columns]
-    quote = connection.ops.quote_name
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(
-        quote(model._meta.db_table),
-        ", ".join(f"{quote(f.column)} = %s" for f in fields),
-        quote(model._meta.pk.column),
-    )
-    prepare = _Prepared(fields)
-    prepared = [[*prepare.row(values), pk] for pk, *values in rows]
-    if prepared:
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, prepared)
-
-
-SEAT_COLUMNS = (
-    "application",
-    "expert",
-    "draw",
-    "role",
-    "order",
-    "status",
-    "conflict_note",
-    "created_at",
-    "updated_at",
-)
-
-
 def _save_seats(draw: PanelDraw, seats: Sequence[Seat]) -> None:
-    now = timezone.now()
-    insert_rows(
+    bulk_insert(
         Assignment,
-        SEAT_COLUMNS,
-        (
-            (
-                seat.application_id,
-                seat.expert_id,
-                draw.pk,
-                seat.role,
-                seat.order,
-                A.INVITED if seat.role == Assignment.Role.PANEL else A.STANDBY,
-                "",
-                now,
-                now,
-            )
+        [
+            {
+                "application": seat.application_id,
+                "expert": seat.expert_id,
+                "draw": draw.pk,
+                "role": seat.role,
+                "order": seat.order,
+                "status": A.INVITED if seat.role == Assignment.Role.PANEL else A.STANDBY,
+            }
             for seat in seats
-        ),
+        ],
     )
 
 
@@ -601,23 +514,19 @@ def move_together(*, application_ids: Sequence[int], action: str, actor: Any) ->
     if moved != len(rows):
         raise ConflictError("部分申报已被他人处理，请刷新后再操作。", code="stale_status")
     organisation_id = scope_of(actor).organisation_id
-    now = timezone.now()
-    insert_rows(
+    bulk_insert(
         Decision,
-        (
-            "application",
-            "action",
-            "from_status",
-            "to_status",
-            "actor",
-            "organisation",
-            "opinion",
-            "created_at",
-        ),
-        (
-            (application.pk, action, application.status, move.target, actor.pk, organisation_id, "", now)
+        [
+            {
+                "application": application.pk,
+                "action": action,
+                "from_status": application.status,
+                "to_status": move.target,
+                "actor": actor.pk,
+                "organisation": organisation_id,
+            }
             for application in rows
-        ),
+        ],
     )
     audit.record_many(
         [

@@ -47,6 +47,7 @@ from django.db.models import Count, FloatField, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from haopin.core import audit
+from haopin.core.bulk import bulk_update
 from haopin.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
 from haopin.core.models import Category
 from haopin.evaluation import experts, policies
@@ -540,7 +541,7 @@ def aggregate(*, actor: Any, batch: Batch, rule_set: RuleSet) -> Aggregation:
 
     changed = [s for s in standings if s.pk in current or s.fields() != before[s.pk]]
     now = timezone.now()
-    experts.update_rows(
+    bulk_update(
         Application,
         ("score_total", "score_spread", "passed", "rank", "within_quota", "quota_tie", "updated_at"),
         ((s.pk, s.total, s.spread, s.passed, s.rank, s.within_quota, s.quota_tie, now) for s in changed),

@@ -136,3 +136,25 @@ def test_reference_region_history_is_kept_for_admin_edits(province):
     event = AuditEvent.objects.get()
     assert event.action == "core.reference.updated"
     assert event.new == {"name_en": "Lixia District (Jinan)"}
+
+
+def test_a_large_batch_of_events_chains_and_verifies(province):
+    """Imports append thousands of events at once (COPY on PostgreSQL past a few hundred rows):
+    every one must be stored exactly as it was hashed."""
+    entries = [
+        audit.entry_for(
+            "registry.brand.updated",
+            province.alice_brand,
+            old={"description": f"旧 {n}"},
+            new={"description": f"新 {n}", "trademark_numbers": [str(1000 + n)], "when": "2025-05-13"},
+        )
+        for n in range(1200)
+    ]
+    with transaction.atomic():
+        assert audit.record_many(entries, actor=province.office) == 1200
+    assert AuditEvent.objects.count() == 1200
+    last = AuditEvent.objects.order_by("-seq").first()
+    assert last.new == {"description": "新 1199", "trademark_numbers": ["2199"], "when": "2025-05-13"}
+    assert last.actor_id == province.office.pk
+    result = audit.verify()
+    assert result.ok and result.checked == 1200

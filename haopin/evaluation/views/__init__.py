@@ -1,0 +1,1 @@
+"""Workspace and public pages of the evaluation domain, one module per audience."""
