@@ -140,7 +140,6 @@ def ensure_seeded() -> dict[str, Any]:
     current schema and builder."""
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
 
     marker = settings.DATA_DIR / "bench_lists.json"
     fingerprint = _fingerprint()
@@ -155,9 +154,6 @@ def ensure_seeded() -> dict[str, Any]:
     started = time.perf_counter()
     call_command("seed_demo", "--scale", SEED_SCALE, "--password", PASSWORD)
     seconds = time.perf_counter() - started
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:  # what autovacuum would do shortly after a bulk load
-            cursor.execute("ANALYZE")
     state = {
         "fingerprint": fingerprint,
         "seed_seconds": seconds,

@@ -1380,6 +1380,11 @@ def seed(plan: Plan, *, password: str = DEFAULT_PASSWORD, progress: Any = None) 
         writer.bulk(say)
         report.phases["bulk"] = time.perf_counter() - phase
         report.audit_events = (AuditHead.objects.values_list("seq", flat=True).get(pk=1)) - head_before
+    from haopin.core.bulk import refresh_statistics
+    from haopin.core.models import AuditEvent
+    from haopin.registry.models import Brand, BrandSource, Enterprise, Product
+
+    refresh_statistics(Enterprise, Brand, BrandSource, Product, AuditEvent)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Model, Q, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -166,11 +167,31 @@ class Listing(ABC):
                 q |= Q(**{f"{name}__icontains": term})
             qs = qs.filter(q)
         sort = self.sort_key()
-        tiebreak = "-pk" if sort.startswith("-") else "pk"
-        qs = qs.order_by(sort, tiebreak) if sort.lstrip("-") != "pk" else qs.order_by(sort)
+        # A tie-break keeps pages stable when sorting by a non-unique column; after a unique one
+        # it would only stop the database from using that column's index alone.
+        if self._is_unique(qs.model, sort.lstrip("-")):
+            qs = qs.order_by(sort)
+        else:
+            qs = qs.order_by(sort, "-pk" if sort.startswith("-") else "pk")
         if self.select_related:
             qs = qs.select_related(*self.select_related)
         return qs
+
+    @staticmethod
+    def _is_unique(model: type[Model], path: str) -> bool:
+        if path == "pk":
+            return True
+        if "__" in path:
+            return False
+        try:
+            return bool(model._meta.get_field(path).unique)
+        except FieldDoesNotExist:
+            return False
+
+    def count_hint(self) -> int | None:
+        """The number of rows when it is known without counting them (e.g. an unfiltered list
+        whose total is kept elsewhere); None to count."""
+        return None
 
     # --- responses --------------------------------------------------------------------------
     def response(self) -> HttpResponse:
@@ -178,6 +199,9 @@ class Listing(ABC):
             return self.export()
         qs = self.filtered()
         paginator = Paginator(qs, self.page_size())
+        hint = self.count_hint()
+        if hint is not None:
+            paginator.count = hint  # overrides the cached_property; no COUNT(*) query
         page = paginator.get_page(self.request.GET.get("page"))
         rows = [self.row(obj) for obj in page.object_list]
         context = {

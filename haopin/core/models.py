@@ -193,7 +193,10 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-seq"]
         verbose_name = verbose_name_plural = "审计日志"
-        indexes = [models.Index(fields=["target_type", "target_id", "seq"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "seq"]),
+            models.Index(fields=["created_at"]),  # the audit log's date-range filter
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"

