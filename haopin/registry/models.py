@@ -156,6 +156,9 @@ class Brand(models.Model):
             models.Index(fields=["tier", "updated_at"]),
             models.Index(fields=["brand_type", "updated_at"]),
             models.Index(fields=["status", "updated_at"]),
+            # Sorting by status: an index on (status) alone is (status, rowid) on SQLite, the
+            # list's sort with its id tie-break.
+            models.Index(fields=["status"]),
             models.Index(fields=["updated_at"]),
             models.Index(fields=["name"]),
         ]
