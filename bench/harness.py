@@ -17,11 +17,11 @@ from typing import Any
 @dataclass
 class Result:
     name: str
-    seconds: float                  # the figure (a median or a single run, see ``note``)
+    seconds: float  # the figure (a median or a single run, see ``note``)
     baseline_name: str = ""
     baseline_seconds: float = 0.0
-    limit_seconds: float | None = None   # absolute floor from the issue, if any
-    limit_ratio: float | None = None     # ratio floor from the issue, if any
+    limit_seconds: float | None = None  # absolute floor from the issue, if any
+    limit_ratio: float | None = None  # ratio floor from the issue, if any
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 

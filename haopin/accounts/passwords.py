@@ -30,5 +30,3 @@ def password_problems(password: str, user: User | None) -> list[str]:
             problems.append(template % (error.params or {}) if template else " ".join(error.messages))
         return problems
     return []
-
-

@@ -68,8 +68,12 @@ def can(user: Any, action: str, org: Organisation) -> bool:
             return True
         # The office sets up the public bodies it creates (departments, bureaus, labs), including
         # their first manager; enterprises manage their own members.
-        return (action == "manage_members" and scope.organisation_kind == Organisation.Kind.OFFICE
-                and scope.is_manager and org.kind in PUBLIC_BODY_KINDS)
+        return (
+            action == "manage_members"
+            and scope.organisation_kind == Organisation.Kind.OFFICE
+            and scope.is_manager
+            and org.kind in PUBLIC_BODY_KINDS
+        )
     return False
 
 

@@ -181,8 +181,8 @@ class RegistrationListing(Listing):
         Column("created_at", "提交时间", sort="created_at", width=20),
     ]
     filters = [_city_filter()]
-    search_fields = ["name", "uscc"]
-    search_placeholder = "搜索单位名称或信用代码"
+    search_kind = "accounts.organisation"  # name, short name, credit code
+    search_placeholder = "单位名称、信用代码或拼音"
     default_sort = "created_at"
     select_related = ["region__parent"]
     export_name = "待审核的企业注册"
@@ -271,8 +271,8 @@ class OrganisationListing(Listing):
         Filter.lookup("status", "状态", "status", lambda request: Organisation.Status.choices),
         _city_filter(),
     ]
-    search_fields = ["name", "short_name", "uscc"]
-    search_placeholder = "搜索单位名称或信用代码"
+    search_kind = "accounts.organisation"  # name, short name, credit code
+    search_placeholder = "单位名称、简称、信用代码或拼音"
     default_sort = "name"
     select_related = ["region__parent"]
     export_name = "单位"
@@ -476,8 +476,8 @@ class ExpertListing(Listing):
         Filter.lookup("title", "职称", "title", lambda request: ExpertProfile.Title.choices),
         Filter.lookup("active", "在库", "active", lambda request: [("True", "在库"), ("False", "已出库")]),
     ]
-    search_fields = ["user__full_name", "user__username", "employer"]
-    search_placeholder = "搜索姓名、用户名或工作单位"
+    search_kind = "accounts.expertprofile"  # name, user name, employer
+    search_placeholder = "姓名、用户名、工作单位或拼音"
     default_sort = "user__username"
     select_related = ["user", "region__parent"]
     export_name = "专家库"

@@ -420,11 +420,27 @@ def health(request: HttpRequest) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
+    from django.http.multipartparser import MultiPartParserError
+
     from haopin.accounts.api import router as accounts_router
+    from haopin.certificates.api import router as certificates_router
+    from haopin.evaluation.api import public_router as evaluation_public_router
+    from haopin.evaluation.api import router as evaluation_router
     from haopin.registry.api import router as registry_router
+    from haopin.standards.api import malformed_upload
+    from haopin.standards.api import router as standards_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", registry_router)
+    api.add_router("/", standards_router)
+    api.add_router("/", evaluation_router)
+    api.add_router("/", evaluation_public_router)
+    api.add_router("/", certificates_router)
+    # Uploads (evidence, objections, rule-set workbooks) are parsed by Django before any
+    # endpoint runs; a malformed multipart body is the client's error, not ours.
+    for error in (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent):
+        api.add_exception_handler(error, malformed_upload)
 
 
 _register_routers()

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "haopin.core",
     "haopin.accounts",
     "haopin.registry",
+    "haopin.search",
     "haopin.standards",
     "haopin.evaluation",
     "haopin.certificates",

@@ -30,6 +30,7 @@ from haopin.core.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 _ACTIONS: dict[str, str] = {}
+_KEY_LABELS: dict[str, str] = {}
 
 
 def declare(actions: Mapping[str, str]) -> None:
@@ -38,6 +39,14 @@ def declare(actions: Mapping[str, str]) -> None:
         if code in _ACTIONS and _ACTIONS[code] != label:
             raise ValueError(f"audit action {code!r} declared twice with different labels")
         _ACTIONS[code] = label
+
+
+def declare_labels(labels: Mapping[str, str]) -> None:
+    """Register Chinese names for event value keys that are not model fields ("figures")."""
+    for key, label in labels.items():
+        if key in _KEY_LABELS and _KEY_LABELS[key] != label:
+            raise ValueError(f"audit value key {key!r} declared twice with different labels")
+        _KEY_LABELS[key] = label
 
 
 def action_label(code: str) -> str:
@@ -273,9 +282,11 @@ def verify(*, chunk_size: int = 5000) -> Verification:
 def field_label(event: AuditEvent, key: str) -> str:
     """The Chinese name of a field of the event's target model (the key itself if none)."""
     try:
-        return str(django_apps.get_model(event.target_type)._meta.get_field(key).verbose_name)
+        field = django_apps.get_model(event.target_type)._meta.get_field(key)
     except (LookupError, ValueError, FieldDoesNotExist):
-        return key
+        return _KEY_LABELS.get(key, key)
+    # Reverse relations (an application's "figures") have no verbose name.
+    return str(getattr(field, "verbose_name", "") or _KEY_LABELS.get(key, key))
 
 
 def value_rows(event: AuditEvent) -> list[dict[str, Any]]:

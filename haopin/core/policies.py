@@ -76,7 +76,7 @@ def scope_of(user: Any) -> Scope:
 
 
 def _compute_scope(user: Any) -> Scope:
-    from haopin.accounts.models import Membership, Organisation
+    from haopin.accounts.models import Membership, Organisation, User
     from haopin.core.models import Category
 
     if user.is_superuser:
@@ -88,6 +88,9 @@ def _compute_scope(user: Any) -> Scope:
     )
     if membership is None:
         return NO_SCOPE
+    # The page header shows user.organisation: give it the row just read.
+    if isinstance(user, User):
+        User.membership.related.set_cached_value(user, membership)
     org = membership.organisation
     base: dict[str, Any] = {
         "organisation_id": org.pk,

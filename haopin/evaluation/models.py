@@ -410,7 +410,7 @@ class PanelDraw(models.Model):
     """A reproducible random draw of expert panels for the applications of one rule set.
 
     The seed and the parameters are recorded; replaying the draw with them over the same pool
-    and applications gives the same panels (``experts.replay``), which is how the draw is audited.
+    and applications gives the same panels (``experts.draw_replay``), which is how the draw is audited.
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -561,3 +561,7 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def get_absolute_url(self) -> str:
+        # The office's page (contact details are private); the public reads /notices/….
+        return reverse("evaluation:objection-detail", args=[self.uuid])

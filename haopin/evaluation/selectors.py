@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from haopin.core.formatting import cn_date
@@ -30,6 +30,8 @@ from haopin.evaluation.models import (
     VetoFinding,
 )
 from haopin.evaluation.workflow import UNDECIDED
+from haopin.registry import policies as registry_policies
+from haopin.registry.models import Brand, BrandSource, Document, Enterprise
 from haopin.standards.models import Indicator
 
 S = Application.Status
@@ -245,3 +247,117 @@ def applications_to_recommend(user: Any) -> QuerySet[Application]:
     return policies.applications_for_user(user).filter(
         Q(recommender__isnull=True) | Q(recommender_id=scope.organisation_id), status=S.SUBMITTED
     )
+
+
+# --- what the workspace pages offer -----------------------------------------------------------
+
+
+def batches_open_for_applications(user: Any, *, today: dt.date | None = None) -> QuerySet[Batch]:
+    """Batches whose application window is open today (the ones a new application can join)."""
+    today = today or timezone.localdate()
+    return (
+        policies.batches_for_user(user)
+        .filter(status=Batch.Status.OPEN, apply_from__lte=today, apply_until__gte=today)
+        .order_by("apply_until", "pk")
+    )
+
+
+def brands_for_application(user: Any) -> QuerySet[Brand]:
+    """The active brands an enterprise's (or brand owner's) writing member may apply for."""
+    scope = scope_of(user)
+    if scope.kind != ScopeKind.ORGANISATION or not scope.can_write:
+        return Brand.objects.none()
+    return (
+        registry_policies.brands_for_user(user, "change")
+        .filter(owner__organisation_id=scope.organisation_id, status=Brand.Status.ACTIVE)
+        .select_related("category", "brand_type")
+        .order_by("name", "pk")
+    )
+
+
+def brands_to_recommend(user: Any, term: str = "") -> QuerySet[Brand]:
+    """Registry brands a bureau or department may recommend (``policies.can_recommend_for``:
+    the owner in the bureau's region, or the brand in the department's categories or source
+    programmes), optionally searched by brand name, owner name or the owner's credit code."""
+    scope = scope_of(user)
+    if not scope.can_write or scope.kind not in {ScopeKind.REGION, ScopeKind.DEPARTMENT}:
+        return Brand.objects.none()
+    qs = Brand.objects.filter(status=Brand.Status.ACTIVE)
+    if scope.kind == ScopeKind.REGION:
+        qs = qs.filter(owner__region__code__startswith=scope.region_prefix)
+    else:
+        q = Q(category_id__in=scope.category_ids)
+        if scope.programme_ids:
+            q |= Q(pk__in=BrandSource.objects.filter(programme_id__in=scope.programme_ids).values("brand_id"))
+        qs = qs.filter(q)
+    term = (term or "").strip()[:100]
+    if term:
+        qs = qs.filter(Q(name__icontains=term) | Q(owner__name__icontains=term) | Q(owner__uscc=term.upper()))
+    return qs.select_related("owner__region__parent", "category", "brand_type").order_by("name", "pk")
+
+
+def application_document_get(application: Application, uuid: Any) -> Document:
+    """A file attached to ``application`` (evidence, a decision's document, a veto finding's
+    evidence); whoever may see the application may read it. Anything else is not found."""
+    attached = (
+        Q(pk__in=application.evidence.values("document_id"))
+        | Q(pk__in=application.decisions.filter(document__isnull=False).values("document_id"))
+        | Q(pk__in=application.veto_findings.filter(document__isnull=False).values("document_id"))
+    )
+    return cast(Document, get_visible(Document.objects.filter(attached), uuid=uuid))
+
+
+def competitors_named(codes: list[str] | None) -> list[tuple[str, str]]:
+    """The competitors an application names (credit codes), each with its registered name ('' when
+    the registry does not know it), for readers who judge a conflict of interest."""
+    codes = list(codes or [])
+    if not codes:
+        return []
+    names = dict(Enterprise.objects.filter(uscc__in=codes).values_list("uscc", "name"))
+    return [(code, names.get(code, "")) for code in codes]
+
+
+# --- the office's batch pages (workspace) --------------------------------------------------------
+
+
+def batch_rule_set_counts(batch: Batch) -> dict[int, dict[str, int]]:
+    """Per rule set of ``batch``, its applications per status (for the office's batch page)."""
+    counts: dict[int, dict[str, int]] = {}
+    rows = batch.applications.order_by().values("rule_set_id", "status").annotate(n=Count("pk"))
+    for row in rows:
+        counts.setdefault(row["rule_set_id"], {})[row["status"]] = row["n"]
+    return counts
+
+
+def panel_progress(batch: Batch, rule_set: Any) -> QuerySet[Application]:
+    """The applications of ``batch`` under ``rule_set`` in expert review, each annotated with its
+    panel's progress: ``submitted`` sheets, ``active`` seats (invited, accepted or submitted),
+    ``standby`` reserves, ``vacated`` seats (declined or conflict) and ``size`` (the panel size
+    of its draws). The same counts ``scoring.incomplete_panels`` checks before aggregating."""
+    from haopin.evaluation.models import Assignment
+
+    A = Assignment.Status
+    return (
+        Application.objects.filter(batch=batch, rule_set=rule_set, status=S.EXPERT_REVIEW)
+        .select_related("brand", "enterprise")
+        .annotate(
+            submitted=Count("assignments", filter=Q(assignments__status=A.SUBMITTED)),
+            active=Count(
+                "assignments", filter=Q(assignments__status__in=[A.INVITED, A.ACCEPTED, A.SUBMITTED])
+            ),
+            standby=Count("assignments", filter=Q(assignments__status=A.STANDBY)),
+            vacated=Count("assignments", filter=Q(assignments__status__in=[A.DECLINED, A.CONFLICT])),
+            size=Max("assignments__draw__panel_size", filter=Q(assignments__role=Assignment.Role.PANEL)),
+        )
+        .order_by("number")
+    )
+
+
+def objection_public_answer(number: str) -> tuple[str, dt.datetime | None]:
+    """The office's answer to an objection and when it was given ('' and None while open), for
+    the public status page; ``number`` has passed ``notices.objection_public_get``. Never the
+    objector's name or contact details."""
+    from haopin.evaluation.models import Objection
+
+    row = Objection.objects.filter(number=number).values_list("answer", "answered_at").first()
+    return row if row is not None else ("", None)

@@ -1058,6 +1058,33 @@ def _is_declared_expert(actor: Any, application: Application) -> bool:
 
 
 @transaction.atomic
+def application_document_store(
+    *, actor: Any, application: Application, upload: IO[bytes], name: str, title: str = ""
+) -> Document:
+    """Store a file about an application for someone who decides on it or reviews it — the
+    office, its recommending unit, or a declared expert (evidence for a veto item, a decision
+    document) — through the registry's checks (size, sniffed type, checksum)."""
+    from haopin.registry.services import document_store
+
+    if not (
+        policies.is_office(actor)
+        or policies.is_recommender(actor, application)
+        or _is_declared_expert(actor, application)
+    ):
+        if not policies.can_view(actor, application):
+            raise NotFoundError()
+        raise PermissionDeniedError("您无权为该申报上传文件。")
+    return document_store(
+        actor=actor,
+        upload=upload,
+        name=name,
+        purpose=Document.Purpose.EVIDENCE,
+        enterprise=application.enterprise,
+        title=(title or name)[:120],
+    )
+
+
+@transaction.atomic
 def veto_raise(
     *,
     actor: Any,
@@ -1175,6 +1202,8 @@ def _move_rule(action: str, locked: Application, deadline: dt.date | None) -> No
     if action in VETO_BLOCKED:
         findings = locked.veto_findings.select_related("veto_item")
         problems += facts.veto_problems(findings)
+    if action == "approve":
+        problems += _ranking_problems(locked)
     if problems:
         label = APPLICATION_TRANSITIONS[action].label
         raise ValidationFailed(
@@ -1182,6 +1211,20 @@ def _move_rule(action: str, locked: Application, deadline: dt.date | None) -> No
             code="review_blocked",
             details={"problems": problems},
         )
+
+
+def _ranking_problems(application: Application) -> list[str]:
+    """Why the scores do not admit ``application`` (final approval needs the pass line and a
+    place in the quotas; ``scoring`` sets both when the office aggregates)."""
+    if application.score_total is None or application.passed is None:
+        return ["尚未汇总专家评分"]
+    if not application.passed:
+        return [f"总分 {application.score_total} 分，未达到合格分数线 {application.rule_set.pass_line} 分"]
+    if application.quota_tie and application.within_quota is None:
+        return ["与其他申报同分争夺名额，须先裁定名额"]
+    if application.within_quota is False:
+        return ["超出本批次名额"]
+    return []
 
 
 # Moves the applicant is not told about here: their own (submit, withdraw), and the moves whole

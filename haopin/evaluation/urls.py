@@ -4,7 +4,7 @@ Each module of ``evaluation/views`` declares its own ``urlpatterns``: workspace 
 ``workspace/evaluation/`` and the public notice pages under ``notices/``.
 """
 
-from haopin.evaluation.views import applications, batches, experts, public
+from haopin.evaluation.views import applications, batches, calendar, experts, public
 
 app_name = "evaluation"
 
@@ -12,5 +12,6 @@ urlpatterns = [
     *batches.urlpatterns,
     *applications.urlpatterns,
     *experts.urlpatterns,
+    *calendar.urlpatterns,
     *public.urlpatterns,
 ]

@@ -64,6 +64,8 @@ from haopin.registry.validation import (
     normalise_uscc,
     validate_phone,
 )
+from haopin.search import index as search_index
+from haopin.search.models import SearchEntry
 
 SHEET = "品牌名单"
 HELP_SHEET = "填写说明"
@@ -1387,7 +1389,30 @@ def _write(plan: Plan, ref: Reference) -> list[audit.Entry]:
                 )
             )
         BrandSource.objects.bulk_update(objects, fields=fields, batch_size=BATCH)
+    _index(
+        plan,
+        created_enterprises=list(owner_pk.values()),
+        created_brands=[brand_pk[(row["owner"], row["name"])] for row in brand_rows],
+    )
     return entries
+
+
+def _index(plan: Plan, *, created_enterprises: list[int], created_brands: list[int]) -> None:
+    """Keep the search index in step, in bulk: new records once each, changed ones when a
+    searched field changed (a renamed enterprise's existing brands too)."""
+    search_index.index_objects("registry.enterprise", created_enterprises, cascade=False)
+    renamed = [target["pk"] for target, _, new in plan.enterprise_updates if "name" in new]
+    search_index.index_objects("registry.enterprise", renamed, changed={"name"})
+    representatives = [
+        t["pk"]
+        for t, _, new in plan.enterprise_updates
+        if "legal_representative" in new and "name" not in new
+    ]
+    search_index.index_objects("registry.enterprise", representatives, cascade=False)
+    search_index.index_objects("registry.brand", created_brands, cascade=False)
+    search_index.index_objects(
+        "registry.brand", [t["pk"] for t, _, new in plan.brand_updates if "name_en" in new], cascade=False
+    )
 
 
 def _bulk_update(
@@ -1537,7 +1562,7 @@ def import_commit(*, actor: Any, job: ImportJob) -> ImportJob:
             code="import.conflict",
         ) from exc
     if job.row_count >= STATISTICS_AFTER_ROWS:
-        refresh_statistics(Enterprise, Brand, BrandSource, AuditEvent)
+        refresh_statistics(Enterprise, Brand, BrandSource, AuditEvent, SearchEntry)
     return job
 
 

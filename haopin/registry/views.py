@@ -118,8 +118,8 @@ class EnterpriseListing(Listing):
             lambda qs, value: qs.filter(Q(legal_representative="") | Q(industry_code="")),
         ),
     ]
-    search_fields = ["name", "uscc"]
-    search_placeholder = "搜索企业名称或统一社会信用代码"
+    search_kind = "registry.enterprise"  # name, legal representative, credit code
+    search_placeholder = "企业名称、法定代表人、信用代码或拼音"
     # Newest changes first: code-point order of Chinese names means little to a reader, and
     # "what changed lately" is what a workspace list is opened for.
     default_sort = "-updated_at"
@@ -193,8 +193,8 @@ class BrandListing(Listing):
             lambda qs, value: qs.filter(~Exists(Product.objects.filter(brand_id=OuterRef("pk")))),
         ),
     ]
-    search_fields = ["name", "owner__name"]
-    search_placeholder = "搜索品牌名称或品牌主体"
+    search_kind = "registry.brand"  # name, English name, owner's name
+    search_placeholder = "品牌名称、英文名、品牌主体或拼音"
     # Newest changes first (see EnterpriseListing); this walks the updated_at index and stops
     # after one page, where sorting 100,000 names needs a full sort.
     default_sort = "-updated_at"
@@ -225,8 +225,8 @@ class ProductListing(Listing):
         Filter.lookup("kind", "类型", "kind", lambda request: Product.Kind.choices),
         Filter("city", "所属城市", _city_choices, _in_city("brand__region")),
     ]
-    search_fields = ["name", "gtin", "brand__name"]
-    search_placeholder = "搜索名称、商品条码或品牌"
+    search_kind = "registry.product"  # name, specification, brand's name, GTIN
+    search_placeholder = "名称、规格、品牌、商品条码或拼音"
     default_sort = "name"
     export_name = "产品与服务"
 
@@ -269,11 +269,13 @@ def _form_page(
     intro: str = "",
     obj: Any = None,
     trail: list[tuple[str, str]] | None = None,
+    place_error: Callable[..., None] = show_error,
 ) -> HttpResponse:
     """Show ``form``; on POST validate it, call ``submit(form)`` (a service) and ``done``.
 
     An htmx request carrying ``_validate`` runs the service in a dry run and answers with the
-    form (each field's wrapper selects its own part); nothing is saved.
+    form (each field's wrapper selects its own part); nothing is saved. The other domains'
+    workspace forms use it too (``standards.views.form_page``).
     """
     status = 200
     checking = request.method == "POST" and bool(request.htmx) and request.POST.get("_validate") == "1"
@@ -287,7 +289,7 @@ def _form_page(
             except (ValidationFailed, ConflictError, PermissionDeniedError) as exc:
                 # A PermissionDeniedError here is about the values entered (a tier or a region
                 # outside the user's scope); the action itself was allowed before the form.
-                show_error(form, exc, non_field_to=non_field_to)
+                place_error(form, exc, non_field_to=non_field_to)
                 status = exc.status
         else:
             status = 422

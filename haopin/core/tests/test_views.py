@@ -72,7 +72,7 @@ def test_expert_sees_their_profile_and_a_note_about_assignments(as_user, provinc
     html = as_user(province.expert).get(HOME).content.decode()
     assert "我的专家信息" in html
     assert "山东大学" in html and "加工食品" in html
-    assert "评审任务将随评价模块上线" in html
+    assert "评审任务" in html and "/workspace/evaluation/assignments/" in html
     assert "尚未分配单位" not in html
 
 

@@ -87,6 +87,39 @@ def test_the_whole_review_records_who_decided_what(province, complete):
     assert moves.order_by("seq").last().new["action"] == "approve"
 
 
+@pytest.mark.parametrize(
+    ("scores", "message"),
+    [
+        ({}, "尚未汇总专家评分"),
+        ({"score_total": Decimal("59.50"), "passed": False, "within_quota": False}, "未达到合格分数线"),
+        ({"score_total": Decimal("85.00"), "passed": True, "within_quota": False}, "超出本批次名额"),
+        (
+            {"score_total": Decimal("85.00"), "passed": True, "within_quota": None, "quota_tie": True},
+            "裁定名额",
+        ),
+    ],
+)
+def test_approval_needs_the_pass_line_and_a_place_in_the_quotas(province, complete, scores, message):
+    to(complete, S.CONSULTED, province)
+    Application.objects.filter(pk=complete.pk).update(
+        **{"score_total": None, "passed": None, "within_quota": None, "quota_tie": False, **scores}
+    )
+    before = snapshot(complete)
+    with pytest.raises(ValidationFailed) as refused:
+        services.application_move(
+            application=complete, action="approve", actor=province.office, opinion="同意"
+        )
+    assert message in refused.value.message
+    assert snapshot(complete) == before
+    Application.objects.filter(pk=complete.pk).update(
+        score_total=Decimal("85.00"), passed=True, within_quota=True, quota_tie=False
+    )
+    moved = services.application_move(
+        application=complete, action="approve", actor=province.office, opinion="同意"
+    )
+    assert moved.status == S.APPROVED
+
+
 @pytest.mark.parametrize("action", sorted(APPLICATION_TRANSITIONS))
 def test_every_illegal_move_is_refused_and_changes_nothing(province, complete, action):
     move = APPLICATION_TRANSITIONS[action]

@@ -37,7 +37,7 @@ from haopin.core.models import Category, Region
 from haopin.core.policies import ScopeKind, deny_unless, scope_of
 from haopin.core.workflow import Transition, available
 from haopin.core.workspace import NavItem
-from haopin.evaluation import policies, scoring, selectors, services
+from haopin.evaluation import experts, policies, scoring, selectors, services
 from haopin.evaluation.forms import (
     CriterionCheckForm,
     DecisionForm,
@@ -51,10 +51,9 @@ from haopin.evaluation.forms import (
     VetoRaiseForm,
     VetoResolveForm,
 )
-from haopin.evaluation.models import Application, Assignment, VetoFinding
+from haopin.evaluation.models import Application, VetoFinding
 from haopin.evaluation.workflow import APPLICATION_TRANSITIONS, MANUAL_ACTIONS
 from haopin.notifications import links
-from haopin.registry import services as registry_services
 from haopin.registry.forms import dry_run
 from haopin.registry.models import Document
 from haopin.registry.views import attachment_header
@@ -153,7 +152,6 @@ class ApplicationListing(Listing):
         Column("route", "申报方式", sort="route", value=lambda a: a.get_route_display(), width=10),
         Column("status", "状态", sort="status", value=lambda a: a.get_status_display(), width=14),
         Column("submitted_at", "提交时间", sort="submitted_at", width=20),
-        Column("updated_at", "更新时间", sort="updated_at", width=20),
     ]
     filters = [
         Filter("batch", "批次", _batch_choices, _in_batch),
@@ -182,6 +180,7 @@ class ApplicationListing(Listing):
     ]
     search_fields = ["number", "brand__name", "enterprise__name"]
     search_placeholder = "搜索申报编号、品牌或申报主体"
+    # What changed lately comes first: what a reviewer or an applicant opens the list for.
     default_sort = "-updated_at"
     export_name = "申报"
 
@@ -379,9 +378,9 @@ def _stages(application: Application, decisions: list[Any]) -> list[dict[str, An
     rows = []
     for index, (_status, label) in enumerate(STAGES):
         if position is not None:
-            state = "done" if index < position else ("current" if index == position else "todo")
+            state = "done" if index < position else ("current" if index == position else "ahead")
         else:
-            state = "done" if index <= reached else "todo"
+            state = "done" if index <= reached else "ahead"
         rows.append({"label": label, "state": state})
     return rows
 
@@ -438,9 +437,8 @@ def _detail(
     office = policies.is_office(user)
     office_reader = policies.is_office_reader(user)
     expert_seat = None
-    profile = policies.expert_profile(user)
-    if profile is not None:
-        expert_seat = Assignment.objects.filter(application=app, expert=profile).first()
+    if policies.expert_profile(user) is not None:
+        expert_seat = experts.assignment_list_for_expert(user).filter(application=app).first()
 
     actions = []
     for name, move in _moves(app, user):
@@ -454,13 +452,11 @@ def _detail(
     criteria = []
     for outcome in page.eligibility.outcomes:
         criterion = outcome.criterion
-        form = None
-        if checking and (not criterion.is_automatic or outcome.value is None):
+        form = bound.get(f"criterion:{criterion.pk}")
+        if form is None and checking and (not criterion.is_automatic or outcome.value is None):
             check = page.eligibility.checks.get(criterion.pk)
             initial = {"met": "yes" if check.met else "no", "note": check.note} if check else None
-            form = bound.get(f"criterion:{criterion.pk}") or CriterionCheckForm(
-                initial=initial, criterion=criterion
-            )
+            form = CriterionCheckForm(initial=initial, criterion=criterion)
         criteria.append(CriterionRow(outcome, page.eligibility.checks.get(criterion.pk), form))
 
     veto_form = None
@@ -500,10 +496,38 @@ def _detail(
         "competitors": selectors.competitors_named(app.competitors),
         "batch_url": links.url_of(app.batch),
         "rule_set_url": links.url_of(app.rule_set),
-        "history": list(core_selectors.history_for(app)[:HISTORY_LIMIT]) if office_reader else None,
+        "history": _history(app) if office_reader else None,
         "show_results": office_reader and app.score_total is not None,
     }
     return render(request, "evaluation/application_detail.html", context, status=status)
+
+
+# Keys of the application's audit events that are not fields of Application (declared to
+# core.audit in EvaluationConfig.ready, so the history shows them in Chinese).
+AUDIT_LABELS = {
+    "action": "操作",
+    "figures": "主要经济指标",
+    "self_assessment": "自评",
+    "evidence": "证明材料",
+    "title": "材料名称",
+    "document": "文件",
+    "sha256": "SHA-256",
+    "indicator": "对应指标",
+    "finding": "否决情形记录",
+    "veto_item": "否决项",
+    "criterion": "资格条件",
+    "met": "是否满足",
+    "note": "说明",
+    "opinion": "意见",
+    "deadline": "整改期限",
+    "resolution": "核实意见",
+    "within_quota": "在名额内",
+    "reason": "理由",
+}
+
+
+def _history(application: Application) -> list[Any]:
+    return list(core_selectors.history_for(application)[:HISTORY_LIMIT])
 
 
 @login_required
@@ -514,13 +538,8 @@ def application_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 
 def _upload(request: HttpRequest, application: Application, upload: Any, title: str) -> Document:
-    return registry_services.document_upload(
-        actor=request.user,
-        upload=upload,
-        name=upload.name,
-        purpose=Document.Purpose.EVIDENCE,
-        brand=application.brand,
-        title=title[:120],
+    return services.application_document_store(
+        actor=request.user, application=application, upload=upload, name=upload.name, title=title
     )
 
 
@@ -720,7 +739,9 @@ def _edit_forms(application: Application, page: Any) -> dict[str, Any]:
     return {
         "details": DetailsForm(application=application, chosen=[p.pk for p in products]),
         "figures": FiguresForm(years=selectors.required_years(application.batch), figures=page.figures),
-        "self_assessment": SelfAssessmentForm(indicators=page.leaf_indicators, saved=page.self_assessments),
+        "self_assessment": SelfAssessmentForm(
+            indicators=scoring.leaf_indicators(application.rule_set_id), saved=page.self_assessments
+        ),
         "evidence": EvidenceForm(indicators=application.rule_set.indicators.filter(parent__isnull=False)),
         "declaration": DeclarationForm(),
     }
@@ -838,9 +859,9 @@ def application_edit_figures(request: HttpRequest, uuid: Any) -> HttpResponse:
 @require_POST
 def application_edit_self_assessment(request: HttpRequest, uuid: Any) -> HttpResponse:
     def make(application: Application) -> SelfAssessmentForm:
-        leaves = application.rule_set.indicators.filter(parent__isnull=False).order_by("position", "code")
+        leaves = scoring.leaf_indicators(application.rule_set_id)
         saved = {a.indicator_id: a for a in application.self_assessments.all()}
-        return SelfAssessmentForm(request.POST, indicators=list(leaves), saved=saved)
+        return SelfAssessmentForm(request.POST, indicators=leaves, saved=saved)
 
     def save(application: Application, form: SelfAssessmentForm) -> Any:
         scores, notes = form.service_values()

@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from haopin.core import selectors as core_selectors
 from haopin.core.errors import ConflictError, NotFoundError, ValidationFailed
 from haopin.core.listing import Column, Filter, Listing
-from haopin.core.models import AuditEvent, Region
+from haopin.core.models import Region
 from haopin.core.policies import ScopeKind, deny_unless, get_visible, scope_of
 from haopin.core.workflow import available
 from haopin.core.workspace import NavItem
@@ -73,7 +73,7 @@ def nav_batches(user: Any) -> bool:
     return policies.is_office_reader(user) or scope_of(user).kind != ScopeKind.NONE
 
 
-# Menu entries; the lead registers them in EvaluationConfig.ready.
+# Menu entries, registered in EvaluationConfig.ready.
 NAV = [
     NavItem("评价管理", "评价批次", "evaluation:batch-list", nav_batches, order=10),
     NavItem("评价管理", "公示异议", "evaluation:objection-list", notices.can_see_contact, order=40),
@@ -368,6 +368,7 @@ def batch_context(
     status_counts = _status_counts(request, batch)
     context: dict[str, Any] = {
         "batch": batch,
+        "sequence_cn": notices.cn_numeral(batch.sequence),
         "crumbs": crumbs(batch),
         "moves": moves,
         "can_edit": office and batch.status in {B.DRAFT, B.OPEN, B.REVIEWING},
@@ -597,7 +598,14 @@ def draw_supplement(request: HttpRequest, uuid: Any, application: Any) -> HttpRe
     except (ValidationFailed, ConflictError) as exc:
         _refused(request, exc)
         return redirect(back)
-    messages.success(request, f"已为申报 {found.number} 补充抽取评审专家（随机种子 {draw.seed}）。")
+    if draw.shortfalls:
+        messages.warning(
+            request,
+            f"已为申报 {found.number} 补充抽取（随机种子 {draw.seed}），但符合条件的专家仍然不足，"
+            "请补充专家库后再次补充抽取。",
+        )
+    else:
+        messages.success(request, f"已为申报 {found.number} 补充抽取评审专家（随机种子 {draw.seed}）。")
     return redirect(reverse("evaluation:draw-detail", args=[batch.uuid, draw.uuid]))
 
 
@@ -615,9 +623,7 @@ def draw_detail(request: HttpRequest, uuid: Any, draw: Any) -> HttpResponse:
     )
     if found is None:
         raise NotFoundError("该抽取记录不存在。")
-    event = AuditEvent.objects.filter(
-        action="evaluation.draw.made", target_type="evaluation.paneldraw", target_id=str(found.pk)
-    ).first()
+    event = core_selectors.history_for(found).filter(action="evaluation.draw.made").first()
     summary = (event.new if event is not None and isinstance(event.new, dict) else {}) or {}
     seats = Paginator(
         Assignment.objects.filter(draw=found)
@@ -829,7 +835,9 @@ def batch_notice(request: HttpRequest, uuid: Any) -> HttpResponse:
     if notice is None:
         raise NotFoundError("该批次尚未发布公示。")
     candidates = list(
-        notices.notice_candidates(notice).annotate(
+        notices.notice_candidates(notice)
+        .select_related("enterprise__region__parent")
+        .annotate(
             objection_count=Count("objections", distinct=True),
             open_objections=Count(
                 "objections", filter=Q(objections__status=Objection.Status.OPEN), distinct=True

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -23,10 +24,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from haopin.core.errors import ConflictError, PermissionDeniedError, ValidationFailed
 from haopin.core.listing import Column, Filter, Listing
 from haopin.core.policies import deny_unless
-from haopin.core.workspace import NavItem
-from haopin.evaluation import experts, policies, scoring, selectors
+from haopin.core.workspace import NavItem, TodoItem
+from haopin.evaluation import experts, policies, scoring, selectors, services
 from haopin.evaluation.forms import ConflictForm, DeclineForm, ScoreSheetForm, VetoRaiseForm
-from haopin.evaluation.models import Assignment
+from haopin.evaluation.models import Application, Assignment
 from haopin.evaluation.views.applications import is_check, validate
 
 A = Assignment.Status
@@ -37,6 +38,36 @@ def is_expert(user: Any) -> bool:
 
 
 NAV = [NavItem("评价管理", "评审任务", "evaluation:assignment-list", is_expert, order=330)]
+
+
+def todo_items(user: Any) -> list[TodoItem]:
+    """What waits for an expert (a to-do provider for ``core.workspace.register_todo``): seats
+    to declare and sheets to score, for applications still in the expert review."""
+    if not is_expert(user):
+        return []
+    rows = (
+        policies.assignments_for_expert(user)
+        .filter(application__status=Application.Status.EXPERT_REVIEW, status__in=[A.INVITED, A.ACCEPTED])
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+    )
+    counts = {row["status"]: row["n"] for row in rows}
+    url = reverse("evaluation:assignment-list")
+    return [
+        TodoItem(
+            "项评审任务待声明利益冲突",
+            counts.get(A.INVITED, 0),
+            f"{url}?status={A.INVITED}",
+            "声明与申报单位无利益冲突后，即可查看申报材料并评分",
+        ),
+        TodoItem(
+            "项评审任务待提交评分",
+            counts.get(A.ACCEPTED, 0),
+            f"{url}?status={A.ACCEPTED}",
+            "逐项评分并填写评语，提交后不能再修改",
+        ),
+    ]
 
 
 def _crumbs(assignment: Assignment | None = None, *tail: tuple[str, str]) -> list[tuple[str, str]]:
@@ -210,6 +241,16 @@ def _sheet(request: HttpRequest, uuid: Any) -> tuple[Assignment, list[Any]] | Ht
     return scoring.expert_sheet(request.user, assignment.pk)
 
 
+def _frozen(assignment: Assignment) -> str:
+    """Why the sheet can no longer change ('' while it can); the services say the same."""
+    application = assignment.application
+    if assignment.status == A.SUBMITTED:
+        return "评分已提交，不能再修改。"
+    if application.status != application.Status.EXPERT_REVIEW:
+        return f"申报 {application.number} 当前为“{application.get_status_display()}”，不在专家评审阶段。"
+    return ""
+
+
 def _sheet_page(
     request: HttpRequest,
     assignment: Assignment,
@@ -253,6 +294,10 @@ def assignment_scores(request: HttpRequest, uuid: Any) -> HttpResponse:
     assignment, rows = found
     if request.method == "GET":
         return _sheet_page(request, assignment, rows)
+    frozen = _frozen(assignment)
+    if frozen:
+        messages.error(request, frozen)
+        return redirect("evaluation:assignment-scores", uuid=uuid)
     form = ScoreSheetForm(request.POST, rows=rows)
 
     def save() -> Any:
@@ -326,17 +371,29 @@ def assignment_veto(request: HttpRequest, uuid: Any) -> HttpResponse:
         raise PermissionDeniedError("请先声明与申报单位无利益冲突。")
     application = assignment.application
     veto_items = application.rule_set.veto_items.all()
-    # Experts have no upload right in the registry; what they found is described in the note.
-    form = VetoRaiseForm(request.POST or None, veto_items=veto_items, allow_document=False)
+    form = VetoRaiseForm(request.POST or None, request.FILES or None, veto_items=veto_items)
     form.enable_inline_validation(request.path)
 
     def raise_veto() -> Any:
-        return scoring.expert_veto_raise(
-            actor=request.user,
-            assignment=assignment,
-            veto_item=form.cleaned_data["veto_item"],
-            note=form.cleaned_data["note"],
-        )
+        # The evidence and the finding are one decision: both are kept, or neither.
+        with transaction.atomic():
+            upload = form.cleaned_data.get("document")
+            document = None
+            if upload is not None:
+                document = services.application_document_store(
+                    actor=request.user,
+                    application=application,
+                    upload=upload,
+                    name=upload.name,
+                    title=f"否决情形证明材料：{form.cleaned_data['veto_item'].code}",
+                )
+            return scoring.expert_veto_raise(
+                actor=request.user,
+                assignment=assignment,
+                veto_item=form.cleaned_data["veto_item"],
+                note=form.cleaned_data["note"],
+                document=document,
+            )
 
     if is_check(request):
         return validate(request, form, raise_veto)

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from haopin.core import demo
+from haopin.evaluation import demo as evaluation_demo
 
 HELP = """Build the demo province (演示省份) deterministically: the provincial office, five
 departments, all 16 city bureaus and some county bureaus, several hundred enterprises with
@@ -78,6 +79,7 @@ class Command(BaseCommand):
         plan = demo.build_plan(seed=options["seed"], scale=options["scale"])
         try:
             report = demo.seed(plan, password=options["password"], progress=self._progress)
+            evaluation = evaluation_demo.seed(seed=options["seed"], progress=self._progress)
         except DomainError as exc:
             raise CommandError(
                 f"演示数据生成失败 / seeding failed: {exc.message} {exc.details or ''}"
@@ -89,6 +91,15 @@ class Command(BaseCommand):
                 f"{report.enterprises:,} 家企业 enterprises, {report.brands:,} 个品牌 brands, "
                 f"{report.products:,} 个产品 products, {report.experts} 位专家 experts, "
                 f"{report.audit_events:,} 条审计事件 audit events."
+            )
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"评价演示数据已生成 / evaluation demo created in {evaluation.seconds:.1f} s: "
+                f"{evaluation.rule_sets} 套评价细则 rule sets, {evaluation.batches} 个批次 batches, "
+                f"{evaluation.applications} 项申报 applications, "
+                f"{evaluation.certificates} 张证书 certificates, "
+                f"{evaluation.audit_events:,} 条审计事件 audit events."
             )
         )
         self.stdout.write(f"数据摘要 / digest: {plan.digest()}")
