@@ -53,14 +53,25 @@ def _reference_data(request):
     if not uses_db:
         return
     request.getfixturevalue("db")
+    restore_reference_data()
+
+
+def restore_reference_data() -> None:
+    """Put back what the data migrations load (the reference tables, the audit chain's head, the
+    PRC holiday calendar) when a transactional test has truncated the tables."""
+    import importlib
+
     from django.apps import apps
 
     from haopin.core import reference
     from haopin.core.models import AuditHead, Region
+    from haopin.evaluation.models import CalendarDay
 
     if not Region.objects.exists():
         reference.load(apps)
         AuditHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": "0" * 64})
+    if not CalendarDay.objects.exists():
+        importlib.import_module("haopin.evaluation.migrations.0002_prc_calendar").load(apps)
 
 
 @pytest.fixture(autouse=True)

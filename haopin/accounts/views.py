@@ -16,11 +16,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from haopin.accounts import policies, selectors, services
 from haopin.accounts.forms import (
@@ -36,6 +35,7 @@ from haopin.accounts.forms import (
 from haopin.accounts.models import ExpertProfile, Membership, Organisation, User
 from haopin.core import workspace
 from haopin.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
+from haopin.core.http import HtmxHttpRequest
 from haopin.core.listing import Column, Filter, Listing
 from haopin.core.middleware import client_ip
 from haopin.core.models import Region
@@ -45,10 +45,9 @@ from haopin.core.selectors import category_choices, region_choices
 # --- helpers ---------------------------------------------------------------------------------
 
 
-class HtmxRequest(HttpRequest):
+class HtmxRequest(HtmxHttpRequest):
     """A request that went through django-htmx's middleware (for type checkers)."""
 
-    htmx: HtmxDetails
     user: User
 
 
@@ -195,7 +194,7 @@ class RegistrationListing(Listing):
 
 
 @login_required
-def registration_list(request: HtmxRequest) -> HttpResponse:
+def registration_list(request: HtmxRequest) -> HttpResponse | FileResponse:
     deny_unless(
         selectors.is_registration_reviewer(request.user),
         "企业注册由所在地市场监管部门和省质量强省办审核，您的账号无审核权限。",
@@ -287,7 +286,7 @@ class OrganisationListing(Listing):
 
 
 @login_required
-def organisation_list(request: HtmxRequest) -> HttpResponse:
+def organisation_list(request: HtmxRequest) -> HttpResponse | FileResponse:
     scope = scope_of(request.user)
     if scope.kind in {ScopeKind.ORGANISATION, ScopeKind.DEPARTMENT} and scope.organisation_id:
         # They see only their own organisation: go straight to it.
@@ -496,7 +495,7 @@ class ExpertListing(Listing):
 
 
 @login_required
-def expert_list(request: HtmxRequest) -> HttpResponse:
+def expert_list(request: HtmxRequest) -> HttpResponse | FileResponse:
     if not policies.is_office(request.user):
         profile = selectors.expert_profile_of(request.user)
         if profile is not None:

@@ -19,7 +19,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -152,6 +152,7 @@ def _expiring(qs: QuerySet, days: str) -> QuerySet:
 def city_name(certificate: Certificate) -> str:
     region = certificate.enterprise.region
     if region.level == Region.Level.COUNTY and region.parent_id:
+        assert region.parent is not None  # parent_id is set
         return region.parent.name
     return region.name
 
@@ -211,7 +212,7 @@ class CertificateListing(Listing):
 
 @login_required
 @require_GET
-def certificate_list(request: HttpRequest) -> HttpResponse:
+def certificate_list(request: HttpRequest) -> HttpResponse | FileResponse:
     deny_unless(nav_visible(request.user), "您所在的单位没有可查看的证书。")
     return CertificateListing(request).response()
 

@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps as django_apps
 from django.core.exceptions import FieldDoesNotExist
@@ -66,7 +66,7 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     """Field values of ``obj`` for an audit event; foreign keys as their ids."""
     values: dict[str, Any] = {}
     for name in fields:
-        field = obj._meta.get_field(name)
+        field = cast(models.Field, obj._meta.get_field(name))  # ``fields`` are the model's own
         if field.many_to_many:
             values[name] = sorted((obj.pk and getattr(obj, name).values_list("pk", flat=True)) or [])
         elif field.is_relation:

@@ -14,12 +14,12 @@ import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Field, Model, Q, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from haopin.core.formatting import cn_date, cn_datetime
+from haopin.core.http import HtmxHttpRequest
 
 EXPORT_LIMIT = 200_000
 
@@ -147,7 +148,8 @@ class Listing(ABC):
     # --- parameters -------------------------------------------------------------------------
     @property
     def params(self) -> dict[str, str]:
-        return {k: v for k, v in self.request.GET.items() if v != ""}
+        # A parsed query string has a string for each key (the stubs allow a list).
+        return {k: cast(str, v) for k, v in self.request.GET.items() if v != ""}
 
     def sort_key(self) -> str:
         wanted = self.request.GET.get("sort", "")
@@ -203,7 +205,7 @@ class Listing(ABC):
         if "__" in path:
             return False
         try:
-            return bool(model._meta.get_field(path).unique)
+            return bool(cast(Field, model._meta.get_field(path)).unique)
         except FieldDoesNotExist:
             return False
 
@@ -213,7 +215,7 @@ class Listing(ABC):
         return None
 
     # --- responses --------------------------------------------------------------------------
-    def response(self) -> HttpResponse:
+    def response(self) -> HttpResponse | FileResponse:
         if self.request.GET.get("export") == "xlsx":
             return self.export()
         qs = self.filtered()
@@ -237,7 +239,7 @@ class Listing(ABC):
             **self.extra_context,
         }
         template = self.template
-        if getattr(self.request, "htmx", False) and not self.request.htmx.boosted:
+        if getattr(self.request, "htmx", False) and not cast(HtmxHttpRequest, self.request).htmx.boosted:
             template = f"{self.template}#table"
         return TemplateResponse(self.request, template, context)
 

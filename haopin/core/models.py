@@ -51,6 +51,7 @@ class Region(models.Model):
     @property
     def full_name(self) -> str:
         if self.level == self.Level.COUNTY and self.parent_id:
+            assert self.parent is not None  # parent_id is set
             return f"{self.parent.name}{self.name}"
         return self.name
 

@@ -101,6 +101,7 @@ def _compute_scope(user: Any) -> Scope:
     if org.kind == Kind.OFFICE:
         return Scope(ScopeKind.ALL, **base)
     if org.kind in {Kind.CITY_BUREAU, Kind.COUNTY_BUREAU} and org.region_id:
+        assert org.region is not None  # region_id is set
         return Scope(ScopeKind.REGION, region_prefix=org.region.prefix, **base)
     if org.kind == Kind.DEPARTMENT:
         managed = list(org.managed_categories.values_list("code", flat=True))

@@ -10,7 +10,7 @@ from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.db.models import CharField, Model, Q, QuerySet
 from django.db.models.functions import Cast
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -222,7 +222,7 @@ def _require_audit_access(user: Any) -> None:
 
 
 @login_required
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: HttpRequest) -> HttpResponse | FileResponse:
     _require_audit_access(request.user)
     listing = AuditListing(request)
     since, until = listing.date_range()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db import models, transaction
 
@@ -87,7 +87,8 @@ def apply(
     move = table.get(action)
     if move is None:
         raise ValidationFailed(f"未知的操作“{action}”。", code="unknown_action")
-    locked = type(obj).objects.select_for_update().get(pk=obj.pk)
+    # A workflow's model has an ``objects`` manager and a ``status`` field.
+    locked = cast(Any, type(obj)).objects.select_for_update().get(pk=obj.pk)
     current = locked.status
     if expected_status is not None and current != expected_status:
         raise ConflictError(
@@ -116,5 +117,5 @@ def apply(
     if any(f.name == "updated_at" for f in locked._meta.concrete_fields):
         update_fields.append("updated_at")
     locked.save(update_fields=update_fields)
-    obj.status = move.target
+    cast(Any, obj).status = move.target
     return Moved(locked, action, current, move.target, dict(given))

@@ -8,7 +8,7 @@ what changed, for the audit event.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -50,7 +50,7 @@ def assign(
         )
     before = audit.snapshot(obj, values.keys())
     for name, value in values.items():
-        field = obj._meta.get_field(name)
+        field = cast(models.Field, obj._meta.get_field(name))  # ``allowed`` are the model's own fields
         setattr(
             obj, field.attname if field.is_relation and not isinstance(value, models.Model) else name, value
         )

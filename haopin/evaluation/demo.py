@@ -79,7 +79,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -619,7 +619,7 @@ class _Story:
                     is_haopin=haopin,
                 )
         old, new = (created[c] for c in SUPERSEDED)
-        with self.at(new.effective_on):
+        with self.at(cast(dt.date, new.effective_on)):  # created above with a date
             standards.standard_update(
                 actor=self.office,
                 standard=old,
@@ -711,7 +711,8 @@ class _Story:
 
     # -- the expert pool ----------------------------------------------------------------------------
     def expert_pool(self) -> None:
-        existing = ExpertProfile.objects.count()
+        # The province's experts: those with an id up to the largest now (ids need not start at 1).
+        existing = max(ExpertProfile.objects.values_list("pk", flat=True), default=0)
         lab = dict(Organisation.objects.values_list("name", "uscc"))
         for index, (employer, region, specialities) in enumerate(EXTRA_EXPERTS, start=FIRST_EXTRA_EXPERT):
             username = f"expert-{index:02d}"
@@ -762,7 +763,7 @@ class _Story:
             case.manager = self._manager_of(brand, day)
             case.recommender = self._recommender_of(brand)
             case.rule_set = self.rule_sets[
-                (brand.brand_type.code, services.level2_category(brand.category).code)
+                (brand.brand_type.code, cast(Category, services.level2_category(brand.category)).code)
             ]
             cases[key] = case
         return cases
@@ -773,7 +774,8 @@ class _Story:
         if pick.account:
             owner = Enterprise.objects.get(organisation__memberships__user__username=pick.account)
             found = brands.filter(owner=owner, brand_type__code=pick.brand_type, tier__code=pick.tier)
-            return found.order_by("name").first() or brands.filter(owner=owner).order_by("name").first()
+            brand = found.order_by("name").first() or brands.filter(owner=owner).order_by("name").first()
+            return cast(Brand, brand)  # the demo accounts own brands
         candidates = brands.filter(
             brand_type__code=pick.brand_type,
             tier__code=pick.tier,
@@ -807,7 +809,7 @@ class _Story:
                 .values_list("username", flat=True)
                 .first()
             )
-            return self.user(username)
+            return self.user(cast(str, username))  # the organisation has a member
         registered = len([a for a in self.new_accounts if a.startswith("ent-")])
         username = f"ent-{FIRST_EXTRA_ENTERPRISE + registered:02d}"
         collective = owner.name.endswith(("协会", "中心"))
@@ -1162,7 +1164,8 @@ class _Story:
             services.batch_publish(actor=self.office, batch=batch)
         self.clock.set(batch, published_at=_moment(day, 10), updated_at=_moment(day, 10))
         issued = Certificate.objects.filter(batch=batch)
-        computed = issued.values_list("valid_from", "valid_until").first()
+        # Each demo batch issues certificates.
+        computed = cast(tuple[dt.date, dt.date], issued.values_list("valid_from", "valid_until").first())
         valid_from, valid_until = certificates.validity(day, batch.certificate_years)
         issued.update(issued_on=day, valid_from=valid_from, valid_until=valid_until)
         # The holders were told the validity computed on the seeding day.
@@ -1523,6 +1526,7 @@ def _variant(workbook: bytes, brand_type: str) -> bytes:
 
 def database_rows() -> Iterator[tuple[Any, ...]]:
     """Numbers, statuses, panels and scores of the evaluation demo (no dates, no primary keys)."""
+    row: tuple[Any, ...]
     for row in RuleSet.objects.values_list(
         "category__code", "brand_type__code", "version", "status", "title"
     ):

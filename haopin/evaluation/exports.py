@@ -8,15 +8,17 @@ import io
 import re
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from haopin.core.errors import PermissionDeniedError
+from haopin.core.models import Region
 from haopin.evaluation import policies, scoring
 from haopin.evaluation.models import Application, Batch, BatchRuleSet
 from haopin.standards.models import RuleSet
@@ -44,18 +46,19 @@ def _require_office_reader(actor: Any) -> None:
         raise PermissionDeniedError("评分表和排名仅供省质量强省办查看。")
 
 
-def _cell(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False, wrap: bool = False) -> WriteOnlyCell:
+def _cell(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False, wrap: bool = False) -> Cell:
     cell = WriteOnlyCell(sheet, value=value)
     if bold:
         cell.font = BOLD
     if wrap:
         cell.alignment = WRAP
     if isinstance(value, Decimal):
-        cell.number_format = "0.00" if value.as_tuple().exponent <= -2 else "0.0"
+        exponent = cast(int, value.as_tuple().exponent)  # finite: a stored score or figure
+        cell.number_format = "0.00" if exponent <= -2 else "0.0"
     return cell
 
 
-def _bold_row(sheet: WriteOnlyWorksheet, values: Iterable[Any]) -> list[WriteOnlyCell]:
+def _bold_row(sheet: WriteOnlyWorksheet, values: Iterable[Any]) -> list[Cell]:
     return [_cell(sheet, v, bold=True) for v in values]
 
 
@@ -73,7 +76,7 @@ def _bytes(workbook: Workbook) -> bytes:
 
 def _city_name(application: Application) -> str:
     region = application.enterprise.region
-    return region.parent.name if region.level == "county" and region.parent_id else region.name
+    return cast(Region, region.parent).name if region.level == "county" and region.parent_id else region.name
 
 
 def scoring_sheet_xlsx(*, actor: Any, application: Application) -> bytes:
@@ -98,6 +101,7 @@ def scoring_sheet_xlsx(*, actor: Any, application: Application) -> bytes:
     sheet.column_dimensions[get_column_letter(5 + 2 * len(submitted))].width = 12
 
     sheet.append([_cell(sheet, "好品山东专家评审评分表", bold=True)])
+    value: Any  # text in these rows, figures and dates in the summary below
     for label, value in [
         ("批次", application.batch.title),
         ("申报编号", application.number),

@@ -17,9 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.db import models
 from django.utils import timezone
 
 from haopin.core.errors import DomainError
@@ -116,8 +117,8 @@ class StartForm(EvaluationForm):
 
     def __init__(self, *args: Any, brands: Any, batches: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["brand"].queryset = brands
-        self.fields["batch"].queryset = batches
+        cast(forms.ModelChoiceField, self.fields["brand"]).queryset = brands
+        cast(forms.ModelChoiceField, self.fields["batch"]).queryset = batches
         if not self.is_bound:
             only = list(batches[:2])
             if len(only) == 1:
@@ -138,7 +139,7 @@ class RecommendForm(EvaluationForm):
 
     def __init__(self, *args: Any, batches: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["batch"].queryset = batches
+        cast(forms.ModelChoiceField, self.fields["batch"]).queryset = batches
         if not self.is_bound:
             only = list(batches[:2])
             if len(only) == 1:
@@ -226,7 +227,9 @@ class DetailsForm(EvaluationForm):
                 },
             )
         super().__init__(*args, **kwargs)
-        self.fields["products"].queryset = Product.objects.filter(brand_id=application.brand_id)
+        cast(forms.ModelChoiceField, self.fields["products"]).queryset = Product.objects.filter(
+            brand_id=application.brand_id
+        )
 
     def service_values(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -249,7 +252,7 @@ FIGURE_FIELDS = ["revenue", "profit", "tax", "rd_spend", "export", "employees"]
 
 
 def figure_label(name: str) -> str:
-    return str(Figure._meta.get_field(name).verbose_name)
+    return str(cast(models.Field, Figure._meta.get_field(name)).verbose_name)
 
 
 class FiguresForm(EvaluationForm):
@@ -448,7 +451,7 @@ class EvidenceForm(EvaluationForm):
 
     def __init__(self, *args: Any, indicators: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["indicator"].queryset = indicators
+        cast(forms.ModelChoiceField, self.fields["indicator"]).queryset = indicators
 
 
 class DeclarationForm(EvaluationForm):
@@ -565,7 +568,7 @@ class VetoRaiseForm(EvaluationForm):
 
     def __init__(self, *args: Any, veto_items: Any, allow_document: bool = True, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["veto_item"].queryset = veto_items
+        cast(forms.ModelChoiceField, self.fields["veto_item"]).queryset = veto_items
         if not allow_document:
             del self.fields["document"]
 

@@ -7,7 +7,7 @@ notice ended) and the views show the services' messages next to the fields.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms.models import fields_for_model, model_to_dict
@@ -28,7 +28,7 @@ class BatchForm(forms.Form):
     service's rules, whose messages name the batch that already has the number.
     """
 
-    WIDGETS = {
+    WIDGETS: dict[str, forms.Widget | type[forms.Widget]] = {
         "apply_from": DATE,
         "apply_until": DATE,
         "recommend_until": DATE,
@@ -80,7 +80,7 @@ class RuleSetAttachForm(forms.Form):
     def __init__(self, *args: Any, batch: Batch, **kwargs: Any):
         super().__init__(*args, **kwargs)
         taken = batch.rule_sets.values("rule_set_id")
-        self.fields["rule_set"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["rule_set"]).queryset = (
             RuleSet.objects.filter(status=RuleSet.Status.PUBLISHED, category__level=2)
             .exclude(pk__in=taken)
             .select_related("category", "brand_type")

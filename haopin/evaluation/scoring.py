@@ -337,6 +337,7 @@ def quota_lines(batch: Batch) -> list[QuotaLine]:
     lines = []
     for quota in quotas:
         if quota.category_id:
+            assert quota.category is not None  # category_id is set
             lines.append(
                 QuotaLine(
                     f"category:{quota.category_id}",
@@ -346,6 +347,7 @@ def quota_lines(batch: Batch) -> list[QuotaLine]:
                 )
             )
         else:
+            assert quota.city is not None  # a quota has a category or a city (check constraint)
             lines.append(
                 QuotaLine(
                     f"city:{quota.city_id}", f"{quota.city.name}名额", quota.limit, city=quota.city.code[:4]
@@ -695,6 +697,7 @@ def scoring_sheet(application: Application) -> ScoringSheet:
             cells[indicator_id][column[assignment_id]] = (Decimal(score), comment)
     rows = []
     for indicator in leaves:
+        assert indicator.parent is not None  # leaf indicators have a parent (leaf_indicators)
         values = [c[0] for c in cells[indicator.pk] if c is not None]
         mean = cents(trimmed_mean(values)) if values else None
         rows.append(

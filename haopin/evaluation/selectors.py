@@ -269,7 +269,8 @@ def brands_for_application(user: Any) -> QuerySet[Brand]:
         return Brand.objects.none()
     return (
         registry_policies.brands_for_user(user, "change")
-        .filter(owner__organisation_id=scope.organisation_id, status=Brand.Status.ACTIVE)
+        # An organisation's scope carries its id (scope_of).
+        .filter(owner__organisation_id=cast(int, scope.organisation_id), status=Brand.Status.ACTIVE)
         .select_related("category", "brand_type")
         .order_by("name", "pk")
     )

@@ -8,8 +8,8 @@ error page). What no service covers is read-only here, with the reason given whe
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
@@ -35,7 +35,8 @@ class ScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = self.policy_queryset(request.user)
         if self.list_select_related:
-            qs = qs.select_related(*self.list_select_related)
+            # The subclasses name their relations (never ``list_select_related = True``).
+            qs = qs.select_related(*cast(Sequence[str], self.list_select_related))
         return qs
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -106,7 +107,7 @@ class ServiceAdmin(ScopedAdmin):
         # The admin goes on with ``obj`` (log entry, redirect): give it the saved identity.
         obj.pk = saved.pk
         if hasattr(saved, "uuid"):
-            obj.uuid = saved.uuid
+            cast(Any, obj).uuid = saved.uuid
         obj._state.adding = False
         obj._state.db = saved._state.db
 
@@ -132,7 +133,7 @@ class EnterpriseAdmin(ServiceAdmin):
         return services.enterprise_create(actor=request.user, uscc=form.cleaned_data["uscc"], **values)
 
     def update(self, request: HttpRequest, obj: Model, values: dict[str, Any]) -> Model:
-        return services.enterprise_update(actor=request.user, enterprise=obj, **values)
+        return services.enterprise_update(actor=request.user, enterprise=cast(Enterprise, obj), **values)
 
     # No service deletes an enterprise: brands, documents and the audit trail refer to it.
 
@@ -144,7 +145,7 @@ class BrandSourceInline(admin.TabularInline):
     model = BrandSource
     extra = 0
     fields = ["programme", "certificate_number", "year", "document", "created_at"]
-    readonly_fields = fields
+    readonly_fields = cast(list[str], fields)  # the same plain field names
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
@@ -179,7 +180,7 @@ class BrandAdmin(ServiceAdmin):
         return services.brand_create(actor=request.user, owner=form.cleaned_data["owner"], **values)
 
     def update(self, request: HttpRequest, obj: Model, values: dict[str, Any]) -> Model:
-        return services.brand_update(actor=request.user, brand=obj, **values)
+        return services.brand_update(actor=request.user, brand=cast(Brand, obj), **values)
 
     # No service deletes a brand: certificates and applications will refer to it.
 
@@ -204,7 +205,7 @@ class ProductAdmin(ServiceAdmin):
         return services.product_create(actor=request.user, brand=form.cleaned_data["brand"], **values)
 
     def update(self, request: HttpRequest, obj: Model, values: dict[str, Any]) -> Model:
-        return services.product_update(actor=request.user, product=obj, **values)
+        return services.product_update(actor=request.user, product=cast(Product, obj), **values)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return _platform_admin(request) and (obj is None or policies.can(request.user, "delete", obj))

@@ -14,7 +14,7 @@ the scope of a bureau or department, the office-only tier) without a second set 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -128,7 +128,7 @@ class EnterpriseForm(ServiceForm):
         self.fields["region"] = RegionChoiceField(
             queryset=_regions_for(user, ("county",)),
             label="所在区划",
-            help_text=self._meta.help_texts["region"],
+            help_text=cast(dict[str, str], self._meta.help_texts)["region"],
             empty_label="请选择县（市、区）",
         )
         if editing:
@@ -139,7 +139,9 @@ class EnterpriseForm(ServiceForm):
             ):
                 # Moving an enterprise to another region is for the office (services say so).
                 self.fields["region"].disabled = True
-                self.fields["region"].queryset = Region.objects.filter(pk=self.instance.region_id)
+                cast(forms.ModelChoiceField, self.fields["region"]).queryset = Region.objects.filter(
+                    pk=self.instance.region_id
+                )
                 self.fields["region"].help_text = "迁移所在区划请联系省质量强省办。"
 
     def clean_uscc(self) -> str:
@@ -187,8 +189,8 @@ class BrandForm(ServiceForm):
         office = scope_of(user).kind == ScopeKind.ALL and scope_of(user).can_write
         if self.owner is not None:
             del self.fields["owner_uscc"]
-        self.fields["brand_type"].queryset = BrandType.objects.all()
-        self.fields["brand_type"].empty_label = "请选择"
+        cast(forms.ModelChoiceField, self.fields["brand_type"]).queryset = BrandType.objects.all()
+        cast(forms.ModelChoiceField, self.fields["brand_type"]).empty_label = "请选择"
         self.fields["category"] = CategoryChoiceField(
             queryset=Category.objects.filter(level__gte=2, active=True).order_by("code"),
             label="所属类别",
@@ -202,8 +204,8 @@ class BrandForm(ServiceForm):
             help_text="区域品牌、产业品牌和地理标志品牌填写其覆盖的区划；其他品牌为品牌主体所在区划。",
         )
         if office:
-            self.fields["tier"].queryset = Tier.objects.all()
-            self.fields["tier"].empty_label = None
+            cast(forms.ModelChoiceField, self.fields["tier"]).queryset = Tier.objects.all()
+            cast(forms.ModelChoiceField, self.fields["tier"]).empty_label = None
         else:
             # Tiers and statuses follow evaluation and supervision: only the office sets them.
             del self.fields["tier"]

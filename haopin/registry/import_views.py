@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -81,7 +81,7 @@ class ImportListing(Listing):
 
 
 @login_required
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: HttpRequest) -> HttpResponse | FileResponse:
     _require_imports(request.user)
     return ImportListing(request).response()
 

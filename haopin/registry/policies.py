@@ -19,7 +19,7 @@ Read-only members never write.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 
@@ -71,7 +71,8 @@ def enterprises_for_user(user: Any, action: str = "view") -> QuerySet[Enterprise
     if scope.kind == ScopeKind.DEPARTMENT:
         return qs.filter(pk__in=Brand.objects.filter(_brand_q(scope)).values("owner_id"))
     if scope.kind == ScopeKind.ORGANISATION:
-        return qs.filter(organisation_id=scope.organisation_id)
+        # An organisation's scope carries its id (scope_of).
+        return qs.filter(organisation_id=cast(int, scope.organisation_id))
     return qs.none()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
@@ -16,7 +16,7 @@ def enterprise_list_for_user(user: Any) -> QuerySet[Enterprise]:
 
 
 def enterprise_get_for_user(user: Any, uuid: Any) -> Enterprise:
-    return get_visible(enterprise_list_for_user(user), uuid=uuid)
+    return cast(Enterprise, get_visible(enterprise_list_for_user(user), uuid=uuid))
 
 
 def brand_list_for_user(user: Any) -> QuerySet[Brand]:
@@ -26,7 +26,7 @@ def brand_list_for_user(user: Any) -> QuerySet[Brand]:
 
 
 def brand_get_for_user(user: Any, uuid: Any) -> Brand:
-    return get_visible(brand_list_for_user(user), uuid=uuid)
+    return cast(Brand, get_visible(brand_list_for_user(user), uuid=uuid))
 
 
 def product_list_for_user(user: Any) -> QuerySet[Product]:
@@ -34,11 +34,11 @@ def product_list_for_user(user: Any) -> QuerySet[Product]:
 
 
 def product_get_for_user(user: Any, uuid: Any) -> Product:
-    return get_visible(product_list_for_user(user), uuid=uuid)
+    return cast(Product, get_visible(product_list_for_user(user), uuid=uuid))
 
 
 def document_get_for_user(user: Any, uuid: Any) -> Document:
-    return get_visible(policies.documents_for_user(user), uuid=uuid)
+    return cast(Document, get_visible(policies.documents_for_user(user), uuid=uuid))
 
 
 def brand_sources(brand: Brand) -> QuerySet:

@@ -453,7 +453,7 @@ def product_delete(*, actor: Any, product: Product) -> None:
 
 # --- documents ---------------------------------------------------------------------------------
 
-ALLOWED_BY_PURPOSE = {
+ALLOWED_BY_PURPOSE: dict[str, set[str]] = {
     Document.Purpose.EVIDENCE: {uploads.PDF, uploads.JPEG, uploads.PNG},
     Document.Purpose.LICENCE: {uploads.PDF, uploads.JPEG, uploads.PNG},
     Document.Purpose.LOGO: {uploads.PNG, uploads.JPEG},

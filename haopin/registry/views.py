@@ -29,6 +29,7 @@ from haopin.core.errors import (
     PermissionDeniedError,
     ValidationFailed,
 )
+from haopin.core.http import HtmxHttpRequest
 from haopin.core.listing import Column, Filter, Listing
 from haopin.core.models import BrandType, Category, Region, SourceProgramme, Tier
 from haopin.core.policies import ScopeKind, deny_unless, scope_of
@@ -236,19 +237,19 @@ class ProductListing(Listing):
 
 @login_required
 @require_GET
-def enterprise_list(request: HttpRequest) -> HttpResponse:
+def enterprise_list(request: HttpRequest) -> HttpResponse | FileResponse:
     return EnterpriseListing(request).response()
 
 
 @login_required
 @require_GET
-def brand_list(request: HttpRequest) -> HttpResponse:
+def brand_list(request: HttpRequest) -> HttpResponse | FileResponse:
     return BrandListing(request).response()
 
 
 @login_required
 @require_GET
-def product_list(request: HttpRequest) -> HttpResponse:
+def product_list(request: HttpRequest) -> HttpResponse | FileResponse:
     return ProductListing(request).response()
 
 
@@ -256,7 +257,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
 
 
 def _form_page(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     form: forms.BaseForm,
     *,
     title: str,
@@ -320,7 +321,7 @@ def _saved(request: HttpRequest, message: str) -> Callable[[Any], HttpResponse]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def enterprise_create(request: HttpRequest) -> HttpResponse:
+def enterprise_create(request: HtmxHttpRequest) -> HttpResponse:
     deny_unless(policies.can_create_enterprise(request.user), "您无权登记企业。")
     form = EnterpriseForm(request.POST or None, user=request.user)
 
@@ -351,7 +352,7 @@ def enterprise_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def enterprise_edit(request: HttpRequest, uuid: Any) -> HttpResponse:
+def enterprise_edit(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     enterprise = selectors.enterprise_get_for_user(request.user, uuid)
     deny_unless(policies.can(request.user, "change", enterprise), "您无权修改该企业信息。")
     form = EnterpriseForm(request.POST or None, instance=enterprise, user=request.user)
@@ -368,13 +369,14 @@ def enterprise_edit(request: HttpRequest, uuid: Any) -> HttpResponse:
     )
 
 
-def _brand_form_page(request: HttpRequest, owner: Enterprise | None) -> HttpResponse:
+def _brand_form_page(request: HtmxHttpRequest, owner: Enterprise | None) -> HttpResponse:
     initial = {}
     if owner is None and request.method == "GET" and request.GET.get("owner"):
         initial["owner_uscc"] = request.GET["owner"][:30]
     form = BrandForm(request.POST or None, user=request.user, owner=owner, initial=initial)
 
     def submit(form: BrandForm) -> Brand:
+        assert form.owner is not None  # a valid form has its owner (given, or found from owner_uscc)
         return services.brand_create(actor=request.user, owner=form.owner, **form.service_values())
 
     return _form_page(
@@ -397,7 +399,7 @@ def _brand_form_page(request: HttpRequest, owner: Enterprise | None) -> HttpResp
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def brand_create(request: HttpRequest) -> HttpResponse:
+def brand_create(request: HtmxHttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
     deny_unless(scope.can_write and scope.kind != ScopeKind.NONE, "您无权登记品牌。")
     owner = None
@@ -410,7 +412,7 @@ def brand_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def enterprise_brand_create(request: HttpRequest, uuid: Any) -> HttpResponse:
+def enterprise_brand_create(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     owner = selectors.enterprise_get_for_user(request.user, uuid)
     deny_unless(policies.can(request.user, "add_brand", owner), "您无权为该企业登记品牌。")
     return _brand_form_page(request, owner)
@@ -418,7 +420,7 @@ def enterprise_brand_create(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def brand_edit(request: HttpRequest, uuid: Any) -> HttpResponse:
+def brand_edit(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     brand = selectors.brand_get_for_user(request.user, uuid)
     deny_unless(policies.can(request.user, "change", brand), "您无权修改该品牌。")
     form = BrandForm(request.POST or None, instance=brand, user=request.user)
@@ -436,7 +438,7 @@ def brand_edit(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def brand_source_add(request: HttpRequest, uuid: Any) -> HttpResponse:
+def brand_source_add(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     brand = selectors.brand_get_for_user(request.user, uuid)
     deny_unless(policies.can(request.user, "change", brand), "您无权修改该品牌。")
     form = BrandSourceForm(request.POST or None, request.FILES or None)
@@ -495,7 +497,7 @@ def brand_source_remove(request: HttpRequest, uuid: Any, pk: int) -> HttpRespons
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def brand_logo(request: HttpRequest, uuid: Any) -> HttpResponse:
+def brand_logo(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     brand = selectors.brand_get_for_user(request.user, uuid)
     deny_unless(policies.can(request.user, "upload", brand), "您无权为该品牌上传文件。")
     form = LogoForm(request.POST or None, request.FILES or None)
@@ -519,7 +521,7 @@ def brand_logo(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def enterprise_document_upload(request: HttpRequest, uuid: Any) -> HttpResponse:
+def enterprise_document_upload(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     enterprise = selectors.enterprise_get_for_user(request.user, uuid)
     deny_unless(policies.can(request.user, "change", enterprise), "您无权为该企业上传文件。")
     form = DocumentForm(request.POST or None, request.FILES or None)
@@ -551,7 +553,7 @@ def enterprise_document_upload(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def product_create(request: HttpRequest, uuid: Any) -> HttpResponse:
+def product_create(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     brand = selectors.brand_get_for_user(request.user, uuid)
     deny_unless(policies.can(request.user, "add_product", brand), "您无权为该品牌登记产品。")
     form = ProductForm(request.POST or None, user=request.user, brand=brand)
@@ -570,7 +572,7 @@ def product_create(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def product_edit(request: HttpRequest, uuid: Any) -> HttpResponse:
+def product_edit(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     product = selectors.product_get_for_user(request.user, uuid)
     deny_unless(policies.can(request.user, "change", product), "您无权修改该产品。")
     form = ProductForm(request.POST or None, instance=product, user=request.user, brand=product.brand)
@@ -690,7 +692,7 @@ def attachment_header(name: str) -> str:
 
 @login_required
 @require_GET
-def document_download(request: HttpRequest, uuid: Any) -> HttpResponse:
+def document_download(request: HttpRequest, uuid: Any) -> FileResponse:
     # documents_for_user is the policy's answer: whoever may not see the file gets a 404.
     document = selectors.document_get_for_user(request.user, uuid)
     try:

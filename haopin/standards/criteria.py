@@ -31,12 +31,13 @@ def _compare(value: Any, operator: str, threshold: Decimal | None) -> bool:
         return bool(value)
     number = Decimal(str(value))
     assert threshold is not None
-    return {
+    results: dict[str, bool] = {
         Op.GE: number >= threshold,
         Op.GT: number > threshold,
         Op.LE: number <= threshold,
         Op.LT: number < threshold,
-    }[operator]
+    }
+    return results[operator]
 
 
 def evaluate(criteria: Iterable[Criterion], facts: Mapping[str, Any]) -> list[Outcome]:
@@ -55,6 +56,7 @@ def evaluate(criteria: Iterable[Criterion], facts: Mapping[str, Any]) -> list[Ou
             shown = "是" if value else "否"
             explanation = f"{label}：{shown}"
         else:
+            assert criterion.threshold is not None  # _compare checked it
             threshold = format(criterion.threshold.normalize(), "f")
             explanation = f"{label} {value}，要求 {Op(criterion.operator).label} {threshold}"
         outcomes.append(Outcome(criterion, met, value, explanation))

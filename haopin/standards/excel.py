@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 import zipfile
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.db import transaction
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.worksheet import Worksheet
 
 from haopin.core import audit
 from haopin.core.errors import ValidationFailed
@@ -49,7 +50,7 @@ def _sheet(
 
 def export(rule_set: RuleSet) -> bytes:
     workbook = Workbook()
-    meta = workbook.active
+    meta = cast(Worksheet, workbook.active)  # a new workbook has one worksheet, active
     meta.title = "细则"
     for key, value in [
         ("名称", rule_set.title),

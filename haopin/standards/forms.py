@@ -9,7 +9,7 @@ field's inline check (htmx) finds its own wrapper.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -61,7 +61,10 @@ class StandardForm(forms.ModelForm):
         else:
             # The service derives the level from the code (GB → national, DB → local, …).
             self.fields["level"].required = False
-            self.fields["level"].choices = [("", "按标准编号自动判断"), *Standard.Level.choices]
+            cast(forms.ChoiceField, self.fields["level"]).choices = [
+                ("", "按标准编号自动判断"),
+                *Standard.Level.choices,
+            ]
         others = Standard.objects.order_by("code")
         if editing:
             others = others.exclude(pk=self.instance.pk)
@@ -122,8 +125,8 @@ class RuleSetCreateForm(forms.ModelForm):
             empty_label="请选择类别",
             help_text="评价细则按二级类别设置；批次按类别和品牌类型选用",
         )
-        self.fields["brand_type"].queryset = BrandType.objects.all()
-        self.fields["brand_type"].empty_label = "请选择品牌类型"
+        cast(forms.ModelChoiceField, self.fields["brand_type"]).queryset = BrandType.objects.all()
+        cast(forms.ModelChoiceField, self.fields["brand_type"]).empty_label = "请选择品牌类型"
 
     def service_values(self) -> dict[str, Any]:
         return {
@@ -198,9 +201,9 @@ class IndicatorForm(ItemForm):
         )
         if self.instance.pk is not None:
             dimensions = dimensions.exclude(pk=self.instance.pk)
-        self.fields["parent"].queryset = dimensions
+        cast(forms.ModelChoiceField, self.fields["parent"]).queryset = dimensions
         self.fields["parent"].label = "上级指标"
-        self.fields["parent"].empty_label = "无（一级指标）"
+        cast(forms.ModelChoiceField, self.fields["parent"]).empty_label = "无（一级指标）"
         self.fields["parent"].required = False
 
 
@@ -226,8 +229,8 @@ class CriterionForm(ItemForm):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["metric"].choices = [("", "人工判定"), *Criterion.Metric.choices]
-        self.fields["operator"].choices = [("", "—"), *Criterion.Operator.choices]
+        cast(forms.ChoiceField, self.fields["metric"]).choices = [("", "人工判定"), *Criterion.Metric.choices]
+        cast(forms.ChoiceField, self.fields["operator"]).choices = [("", "—"), *Criterion.Operator.choices]
 
 
 ITEM_FORMS: dict[str, type[ItemForm]] = {

@@ -9,7 +9,7 @@ into the next draft version, which is how rules change without touching past eva
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -212,7 +212,11 @@ def ruleset_update(*, actor: Any, rule_set: RuleSet, **values: Any) -> RuleSet:
     return rule_set
 
 
-ITEM_MODELS = {"indicator": Indicator, "veto": VetoItem, "criterion": Criterion}
+ITEM_MODELS: dict[str, type[Indicator] | type[VetoItem] | type[Criterion]] = {
+    "indicator": Indicator,
+    "veto": VetoItem,
+    "criterion": Criterion,
+}
 ITEM_FIELDS = {
     "indicator": ["parent", "code", "name", "max_score", "guidance", "position"],
     "veto": ["code", "text", "position"],
@@ -390,7 +394,7 @@ def copy_items(source: RuleSet, target: RuleSet) -> None:
         [
             Indicator(
                 rule_set=target,
-                parent=mapping[i.parent_id],
+                parent=mapping[cast(int, i.parent_id)],  # parent__isnull=False below
                 code=i.code,
                 name=i.name,
                 max_score=i.max_score,

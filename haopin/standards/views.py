@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from haopin.core import selectors as core_selectors
 from haopin.core.errors import ConflictError, NotFoundError, ValidationFailed
+from haopin.core.http import HtmxHttpRequest
 from haopin.core.listing import Column, Filter, Listing
 from haopin.core.models import BrandType, Category
 from haopin.core.policies import deny_unless, get_visible
@@ -97,7 +98,7 @@ def history_rows(obj: Any, limit: int = HISTORY_LIMIT) -> list[Any]:
 
 
 def form_page(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     form: forms.BaseForm,
     *,
     title: str,
@@ -202,7 +203,7 @@ class StandardListing(Listing):
 
 @login_required
 @require_GET
-def standard_list(request: HttpRequest) -> HttpResponse:
+def standard_list(request: HttpRequest) -> HttpResponse | FileResponse:
     return StandardListing(request).response()
 
 
@@ -230,7 +231,7 @@ def standard_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def standard_create(request: HttpRequest) -> HttpResponse:
+def standard_create(request: HtmxHttpRequest) -> HttpResponse:
     _maintainer(request)
     form = StandardForm(request.POST or None)
 
@@ -262,7 +263,7 @@ def standard_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def standard_edit(request: HttpRequest, uuid: Any) -> HttpResponse:
+def standard_edit(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     standard = _standard(request.user, uuid)
     _maintainer(request)
     form = StandardForm(request.POST or None, instance=standard)
@@ -289,7 +290,7 @@ def standard_edit(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def standard_file(request: HttpRequest, uuid: Any) -> HttpResponse:
+def standard_file(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     standard = _standard(request.user, uuid)
     _maintainer(request)
     form = PdfForm(request.POST or None, request.FILES or None)
@@ -315,7 +316,7 @@ def standard_file(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 @login_required
 @require_GET
-def standard_file_download(request: HttpRequest, uuid: Any) -> HttpResponse:
+def standard_file_download(request: HttpRequest, uuid: Any) -> FileResponse:
     standard = _standard(request.user, uuid)
     if not standard.file:
         raise NotFoundError("该标准尚未上传文本。")
@@ -398,7 +399,7 @@ class RuleSetListing(Listing):
 
 @login_required
 @require_GET
-def ruleset_list(request: HttpRequest) -> HttpResponse:
+def ruleset_list(request: HttpRequest) -> HttpResponse | FileResponse:
     return RuleSetListing(request).response()
 
 
@@ -500,7 +501,7 @@ def ruleset_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def ruleset_create(request: HttpRequest) -> HttpResponse:
+def ruleset_create(request: HtmxHttpRequest) -> HttpResponse:
     _maintainer(request)
     form = RuleSetCreateForm(request.POST or None)
 
@@ -536,7 +537,7 @@ def ruleset_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def ruleset_edit(request: HttpRequest, uuid: Any) -> HttpResponse:
+def ruleset_edit(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     rule_set = _rule_set(request.user, uuid)
     _maintainer(request)
     _require_draft(rule_set)
@@ -566,7 +567,12 @@ def _item_kind(kind: str) -> type[ItemForm]:
 
 
 def _item(rule_set: RuleSet, kind: str, pk: int) -> Any:
-    model = {"indicator": Indicator, "veto": VetoItem, "criterion": Criterion}[kind]
+    by_kind: dict[str, type[Indicator] | type[VetoItem] | type[Criterion]] = {
+        "indicator": Indicator,
+        "veto": VetoItem,
+        "criterion": Criterion,
+    }
+    model = by_kind[kind]
     item = model.objects.filter(rule_set=rule_set, pk=pk).first()
     if item is None:
         raise NotFoundError("该条目不存在，可能已被删除。")
@@ -590,7 +596,7 @@ def _item_page(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def ruleset_item_add(request: HttpRequest, uuid: Any, kind: str) -> HttpResponse:
+def ruleset_item_add(request: HtmxHttpRequest, uuid: Any, kind: str) -> HttpResponse:
     """Add an item to a draft. From the editor page (htmx) an invalid form comes back in place
     on the editor; without JavaScript it comes back on a page of its own."""
     form_class = _item_kind(kind)
@@ -628,7 +634,7 @@ def ruleset_item_add(request: HttpRequest, uuid: Any, kind: str) -> HttpResponse
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def ruleset_item_edit(request: HttpRequest, uuid: Any, kind: str, pk: int) -> HttpResponse:
+def ruleset_item_edit(request: HtmxHttpRequest, uuid: Any, kind: str, pk: int) -> HttpResponse:
     form_class = _item_kind(kind)
     rule_set = _rule_set(request.user, uuid)
     _maintainer(request)
@@ -660,7 +666,7 @@ def ruleset_item_edit(request: HttpRequest, uuid: Any, kind: str, pk: int) -> Ht
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def ruleset_item_remove(request: HttpRequest, uuid: Any, kind: str, pk: int) -> HttpResponse:
+def ruleset_item_remove(request: HtmxHttpRequest, uuid: Any, kind: str, pk: int) -> HttpResponse:
     """Remove an item; a GET (the link without JavaScript) asks first."""
     _item_kind(kind)
     rule_set = _rule_set(request.user, uuid)

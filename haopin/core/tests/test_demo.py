@@ -22,6 +22,7 @@ from django.test.utils import override_settings
 from stdnum import ean
 from stdnum.cn import uscc
 
+from conftest import restore_reference_data
 from haopin.accounts.models import ExpertProfile, Membership, Organisation, User
 from haopin.core import audit, demo
 from haopin.core.models import AuditEvent, AuditHead, BrandType, Category, Region, SourceProgramme, Tier
@@ -40,17 +41,11 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    from django.apps import apps
-
-    from haopin.core import reference
-
     with (
         django_db_blocker.unblock(),
         override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
     ):
-        if not Region.objects.exists():  # a browser test truncated the tables before us
-            reference.load(apps)
-            AuditHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": audit.GENESIS})
+        restore_reference_data()  # a browser test may have truncated the tables before us
         with transaction.atomic():
             head = AuditHead.objects.get(pk=1).seq
             plan = demo.build_plan()

@@ -18,13 +18,14 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from conftest import restore_reference_data
 from haopin.accounts.models import Organisation, User
 from haopin.certificates import services as certificates
 from haopin.certificates.models import Certificate, CertificateEvent
 from haopin.core import audit, demo, workspace
 from haopin.core.errors import ConflictError
 from haopin.core.formatting import cn_date
-from haopin.core.models import AuditEvent, AuditHead, Region
+from haopin.core.models import AuditEvent, AuditHead
 from haopin.core.policies import scope_of
 from haopin.evaluation import demo as evaluation_demo
 from haopin.evaluation import experts, policies, selectors
@@ -50,17 +51,11 @@ PASSWORD = "demo-pass-1357"
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    from django.apps import apps
-
-    from haopin.core import reference
-
     with (
         django_db_blocker.unblock(),
         override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
     ):
-        if not Region.objects.exists():  # a browser test truncated the tables before us
-            reference.load(apps)
-            AuditHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": audit.GENESIS})
+        restore_reference_data()  # a browser test may have truncated the tables before us
         with transaction.atomic():
             plan = demo.build_plan()
             demo.seed(plan, password=PASSWORD)

@@ -32,6 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from haopin.core import selectors as core_selectors
 from haopin.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
+from haopin.core.http import HtmxHttpRequest
 from haopin.core.listing import Column, Filter, Listing
 from haopin.core.models import Category, Region
 from haopin.core.policies import ScopeKind, deny_unless, scope_of
@@ -76,7 +77,7 @@ STAGES = [
     (S.NOTICE, "公示"),
     (S.PUBLISHED, "入选"),
 ]
-STAGE_INDEX = {status: index for index, (status, _) in enumerate(STAGES)}
+STAGE_INDEX: dict[str, int] = {status: index for index, (status, _) in enumerate(STAGES)}
 
 
 def nav_visible(user: Any) -> bool:
@@ -198,16 +199,16 @@ class ApplicationListing(Listing):
 
 @login_required
 @require_GET
-def application_list(request: HttpRequest) -> HttpResponse:
+def application_list(request: HttpRequest) -> HttpResponse | FileResponse:
     return ApplicationListing(request).response()
 
 
 # --- shared form handling ----------------------------------------------------------------------
 
 
-def field_response(request: HttpRequest, form: Any) -> HttpResponse:
+def field_response(request: HtmxHttpRequest, form: Any) -> HttpResponse:
     """Inline validation: the changed field alone, re-rendered with its errors."""
-    name = request.htmx.trigger_name if request.htmx else None  # type: ignore[attr-defined]
+    name = request.htmx.trigger_name if request.htmx else None
     if name and form.prefix and name.startswith(f"{form.prefix}-"):
         name = name[len(form.prefix) + 1 :]
     if not name or name not in form.fields:
@@ -219,7 +220,7 @@ def field_response(request: HttpRequest, form: Any) -> HttpResponse:
     )
 
 
-def validate(request: HttpRequest, form: Any, call: Callable[[], Any]) -> HttpResponse:
+def validate(request: HtmxHttpRequest, form: Any, call: Callable[[], Any]) -> HttpResponse:
     """Check the form, then the service in a dry run; answer with the changed field."""
     # The answer replaces the field: it must carry the same htmx attributes (and hx-preserve).
     form.enable_inline_validation(request.path)
@@ -231,8 +232,8 @@ def validate(request: HttpRequest, form: Any, call: Callable[[], Any]) -> HttpRe
     return field_response(request, form)
 
 
-def is_check(request: HttpRequest) -> bool:
-    return request.method == "POST" and bool(request.htmx)  # type: ignore[attr-defined]
+def is_check(request: HtmxHttpRequest) -> bool:
+    return request.method == "POST" and bool(request.htmx)
 
 
 # --- starting an application ---------------------------------------------------------------------
@@ -240,7 +241,7 @@ def is_check(request: HttpRequest) -> bool:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def application_start(request: HttpRequest) -> HttpResponse:
+def application_start(request: HtmxHttpRequest) -> HttpResponse:
     user = request.user
     deny_unless(_may_start(user), "只有企业或品牌所有者的经办人员可以申报。")
     brands = selectors.brands_for_application(user)
@@ -304,7 +305,7 @@ def application_recommend(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def application_recommend_brand(request: HttpRequest, brand: Any) -> HttpResponse:
+def application_recommend_brand(request: HtmxHttpRequest, brand: Any) -> HttpResponse:
     user = request.user
     deny_unless(_may_recommend(user), "只有市、县市场监管部门和省直部门的经办人员可以推荐品牌。")
     chosen = selectors.brands_to_recommend(user).filter(uuid=brand).first()
@@ -545,7 +546,7 @@ def _upload(request: HttpRequest, application: Application, upload: Any, title: 
 
 @login_required
 @require_POST
-def application_action(request: HttpRequest, uuid: Any, action: str) -> HttpResponse:
+def application_action(request: HtmxHttpRequest, uuid: Any, action: str) -> HttpResponse:
     """One move of the review, from the form on the application's page."""
     user = request.user
     application = selectors.application_get_for_user(user, uuid=uuid)
@@ -692,7 +693,7 @@ def application_veto_resolve(request: HttpRequest, uuid: Any, pk: int) -> HttpRe
 
 @login_required
 @require_GET
-def application_document(request: HttpRequest, uuid: Any, document: Any) -> HttpResponse:
+def application_document(request: HttpRequest, uuid: Any, document: Any) -> FileResponse:
     """A file attached to the application, for whoever may see the application (experts
     included, who do not see the registry's documents)."""
     application = selectors.application_get_for_user(request.user, uuid=uuid)
@@ -794,7 +795,7 @@ def application_edit(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 
 def _section(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     uuid: Any,
     *,
     name: str,
@@ -822,7 +823,7 @@ def _section(
 
 @login_required
 @require_POST
-def application_edit_details(request: HttpRequest, uuid: Any) -> HttpResponse:
+def application_edit_details(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     def save(application: Application, form: DetailsForm) -> Any:
         values = form.service_values()
         products = values.pop("products")
@@ -842,7 +843,7 @@ def application_edit_details(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 @login_required
 @require_POST
-def application_edit_figures(request: HttpRequest, uuid: Any) -> HttpResponse:
+def application_edit_figures(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     return _section(
         request,
         uuid,
@@ -857,7 +858,7 @@ def application_edit_figures(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 @login_required
 @require_POST
-def application_edit_self_assessment(request: HttpRequest, uuid: Any) -> HttpResponse:
+def application_edit_self_assessment(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     def make(application: Application) -> SelfAssessmentForm:
         leaves = scoring.leaf_indicators(application.rule_set_id)
         saved = {a.indicator_id: a for a in application.self_assessments.all()}
@@ -874,7 +875,7 @@ def application_edit_self_assessment(request: HttpRequest, uuid: Any) -> HttpRes
 
 @login_required
 @require_POST
-def application_declaration(request: HttpRequest, uuid: Any) -> HttpResponse:
+def application_declaration(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     return _section(
         request,
         uuid,

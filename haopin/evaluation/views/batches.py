@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from haopin.core import selectors as core_selectors
 from haopin.core.errors import ConflictError, NotFoundError, ValidationFailed
+from haopin.core.http import HtmxHttpRequest
 from haopin.core.listing import Column, Filter, Listing
 from haopin.core.models import Region
 from haopin.core.policies import ScopeKind, deny_unless, get_visible, scope_of
@@ -130,6 +131,7 @@ def application_list_url(batch: Batch, status: str = "") -> str:
 def city_name(application: Application) -> str:
     region = application.enterprise.region
     if region.level == Region.Level.COUNTY and region.parent_id:
+        assert region.parent is not None  # parent_id is set
         return region.parent.name
     return region.name
 
@@ -208,7 +210,7 @@ class BatchListing(Listing):
 
 @login_required
 @require_GET
-def batch_list(request: HttpRequest) -> HttpResponse:
+def batch_list(request: HttpRequest) -> HttpResponse | FileResponse:
     return BatchListing(request).response()
 
 
@@ -216,7 +218,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 
 def _form_page(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     form: forms.BaseForm,
     *,
     title: str,
@@ -257,7 +259,7 @@ def _form_page(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def batch_create(request: HttpRequest) -> HttpResponse:
+def batch_create(request: HtmxHttpRequest) -> HttpResponse:
     _office(request)
     today = timezone.localdate()
     form = BatchForm(request.POST or None, initial={"year": today.year})
@@ -293,7 +295,7 @@ def batch_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def batch_edit(request: HttpRequest, uuid: Any) -> HttpResponse:
+def batch_edit(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     batch = _batch(request, uuid)
     _office(request)
     if batch.status not in {B.DRAFT, B.OPEN, B.REVIEWING}:
@@ -921,7 +923,7 @@ class ObjectionListing(Listing):
 
 @login_required
 @require_GET
-def objection_list(request: HttpRequest) -> HttpResponse:
+def objection_list(request: HttpRequest) -> HttpResponse | FileResponse:
     deny_unless(notices.can_see_contact(request.user), "公示异议含异议人联系方式，仅供省质量强省办查看。")
     return ObjectionListing(request).response()
 
@@ -976,7 +978,7 @@ def objection_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 @login_required
 @require_GET
-def objection_evidence(request: HttpRequest, uuid: Any) -> HttpResponse:
+def objection_evidence(request: HttpRequest, uuid: Any) -> FileResponse:
     objection = _objection(request, uuid)
     if not objection.evidence:
         raise NotFoundError("该异议没有证明材料。")

@@ -16,12 +16,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from haopin.core.errors import ConflictError, PermissionDeniedError, ValidationFailed
+from haopin.core.http import HtmxHttpRequest
 from haopin.core.listing import Column, Filter, Listing
 from haopin.core.policies import deny_unless
 from haopin.core.workspace import NavItem, TodoItem
@@ -132,7 +133,7 @@ class AssignmentListing(Listing):
 
 @login_required
 @require_GET
-def assignment_list(request: HttpRequest) -> HttpResponse:
+def assignment_list(request: HttpRequest) -> HttpResponse | FileResponse:
     deny_unless(is_expert(request.user), "评审任务仅对专家库成员开放。")
     return AssignmentListing(request).response()
 
@@ -287,7 +288,7 @@ def _sheet_page(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def assignment_scores(request: HttpRequest, uuid: Any) -> HttpResponse:
+def assignment_scores(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     found = _sheet(request, uuid)
     if isinstance(found, HttpResponse):
         return found
@@ -365,7 +366,7 @@ def assignment_submit(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def assignment_veto(request: HttpRequest, uuid: Any) -> HttpResponse:
+def assignment_veto(request: HtmxHttpRequest, uuid: Any) -> HttpResponse:
     assignment = _assignment(request.user, uuid)
     if assignment.status not in policies.DECLARED:
         raise PermissionDeniedError("请先声明与申报单位无利益冲突。")

@@ -9,7 +9,7 @@ period, duplicates and floods from one address, and these pages show its message
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from haopin.core.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
 from haopin.core.formatting import cn_date
+from haopin.core.models import Region
 from haopin.evaluation import notices, selectors
 from haopin.evaluation.forms_office import ObjectionLookupForm, PublicObjectionForm
 from haopin.evaluation.models import Application, Objection, PublicNotice
@@ -28,7 +29,7 @@ from haopin.evaluation.models import Application, Objection, PublicNotice
 NOTICES_PER_PAGE = 20
 A = Application.Status
 # How a candidate's status reads to the public.
-CANDIDATE_LABELS = {
+CANDIDATE_LABELS: dict[str, str] = {
     A.NOTICE: "公示中",
     A.REJECTED: "经核实不予入选",
     A.PUBLISHED: "已入选",
@@ -65,7 +66,7 @@ def _candidates(notice: PublicNotice) -> list[Application]:
 
 def city_of(application: Application) -> str:
     region = application.enterprise.region
-    return region.parent.name if region.level == "county" and region.parent_id else region.name
+    return cast(Region, region.parent).name if region.level == "county" and region.parent_id else region.name
 
 
 @require_GET
