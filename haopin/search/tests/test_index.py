@@ -254,3 +254,22 @@ def test_rebuild_of_one_kind_leaves_the_others(province):
 def test_rebuild_refuses_an_unknown_kind(province):
     with pytest.raises(Exception, match="invalid choice"):
         call_command("search_rebuild", "--kind", "registry.document")
+
+
+def test_after_a_rebuild_the_index_follows_changes_and_deletions_again(province):
+    # On SQLite the rebuild loads the rows without the full-text triggers and puts them back.
+    index.rebuild()
+    SearchEntry.objects.filter(kind="registry.brand", object_id=province.bob_brand.pk).update(
+        bigrams="", chars="", words="", codes=""
+    )
+    assert found("registry.brand", "崂山绿茶") == set()
+    index.index_objects("registry.brand", [province.bob_brand])
+    assert found("registry.brand", "崂山绿茶") == {province.bob_brand.pk}
+    index.remove("registry.brand", [province.bob_brand.pk])
+    assert found("registry.brand", "崂山绿茶") == set()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'search_entry'"
+            )
+            assert cursor.fetchone()[0] == 3
