@@ -188,9 +188,9 @@ class Listing(ABC):
     def search(self, qs: QuerySet, term: str) -> QuerySet:
         """The rows of ``qs`` that match what was typed in the search box."""
         if self.search_kind:
-            from haopin.search.query import matching_ids
+            from haopin.search.query import ids_for_filter
 
-            return qs.filter(pk__in=matching_ids(self.search_kind, term))
+            return qs.filter(pk__in=ids_for_filter(self.search_kind, term))
         if not self.search_fields:
             return qs
         q = Q()

@@ -176,7 +176,7 @@ class AuditListing(Listing):
     def search(self, qs: QuerySet[AuditEvent], term: str) -> QuerySet[AuditEvent]:
         if not self.search_kinds:
             return super().search(qs, term)
-        from haopin.search.query import matching_ids
+        from haopin.search.query import ids_for_filter
 
         q = Q()
         if len(term) <= 64 and not any(ch.isspace() for ch in term):
@@ -184,8 +184,12 @@ class AuditListing(Listing):
         if _REQUEST_ID.match(term):
             q |= Q(request_id=term)
         for kind in self.search_kinds:
-            ids = matching_ids(kind, term).annotate(text=Cast("object_id", CharField())).values("text")
-            q |= Q(target_type=kind, target_id__in=ids)
+            found = ids_for_filter(kind, term)
+            if isinstance(found, list):  # literal ids (PostgreSQL, few matches)
+                q |= Q(target_type=kind, target_id__in=[str(pk) for pk in found])
+            else:
+                ids = found.annotate(text=Cast("object_id", CharField())).values("text")
+                q |= Q(target_type=kind, target_id__in=ids)
         return qs.filter(q)
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:

@@ -20,6 +20,8 @@ alone carry positions for phrases.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
@@ -70,3 +72,31 @@ def matching_ids(kind: str, text: str) -> QuerySet:
     else:
         match = RawSQL("SELECT rowid FROM search_fts WHERE search_fts MATCH %s", [query])
     return entries.filter(id__in=match).values("object_id")
+
+
+# Matches a list page takes as literal ids on PostgreSQL (see ``ids_for_filter``).
+LITERAL_IDS = 10_000
+
+
+def ids_for_filter(kind: str, text: str) -> Any:
+    """What a list page filters ``pk__in`` with: on PostgreSQL the matching ids themselves when
+    there are up to ``LITERAL_IDS`` of them, else (and on SQLite) ``matching_ids``.
+
+    With the subquery, PostgreSQL plans ``ORDER BY name LIMIT 20`` as a walk along the name
+    index probing every row against the index (a product search for 茶 walked 74,441 products:
+    447 ms); with the literal ids it reads those rows by primary key and sorts them. The ids
+    cost one query that uses the GIN index (no LIMIT, so the planner cannot choose otherwise).
+    """
+    if connection.vendor != "postgresql":
+        return matching_ids(kind, text)
+    kinds.get(kind)
+    terms = parse(text)
+    if not terms:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT object_id FROM search_entry WHERE kind = %s AND document @@ %s::tsquery",
+            [kind, expression(terms, connection.vendor)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    return ids if len(ids) <= LITERAL_IDS else matching_ids(kind, text)

@@ -143,3 +143,22 @@ def test_nothing_searchable_finds_nothing(beer):
 def test_an_unknown_kind_is_a_programming_error():
     with pytest.raises(ValueError, match="not a search kind"):
         matching_ids("registry.document", "青岛")
+
+
+@pytest.mark.parametrize("limit", [10_000, 0])
+def test_list_filters_find_the_same_with_literal_ids_or_the_subquery(province, monkeypatch, limit):
+    # On PostgreSQL a few matches are passed as literal ids, many as the subquery (on SQLite
+    # always the subquery): both must select the same rows.
+    from haopin.search import query
+
+    index.rebuild()
+    monkeypatch.setattr(query, "LITERAL_IDS", limit)
+    for text in ("崂山", "qd", "酥锅", "nothing-like-this"):
+        expected = found("registry.brand", text)
+        filtered = set(
+            Brand.objects.filter(pk__in=query.ids_for_filter("registry.brand", text)).values_list(
+                "pk", flat=True
+            )
+        )
+        assert filtered == expected, text
+    assert not Brand.objects.filter(pk__in=query.ids_for_filter("registry.brand", "！？")).exists()
