@@ -23,7 +23,6 @@ from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 
-from haopin.core.models import Region
 from haopin.core.policies import Scope, ScopeKind, scope_of
 from haopin.registry.models import Brand, BrandSource, Document, Enterprise, ImportJob, Product
 
@@ -38,8 +37,7 @@ def _brand_q(scope: Scope, prefix: str = "") -> Q:
     if scope.kind == ScopeKind.ALL:
         return Q()
     if scope.kind == ScopeKind.REGION:
-        regions = Region.objects.filter(code__startswith=scope.region_prefix).values("pk")
-        return Q(**{f"{prefix}region_id__in": regions})
+        return Q(**{f"{prefix}region_id__in": sorted(scope.region_ids)})
     if scope.kind == ScopeKind.DEPARTMENT:
         q = Q(**{f"{prefix}category_id__in": scope.category_ids}) if scope.category_ids else Q(pk__in=[])
         if scope.programme_ids:
@@ -66,8 +64,7 @@ def enterprises_for_user(user: Any, action: str = "view") -> QuerySet[Enterprise
     if scope.kind == ScopeKind.ALL:
         return qs
     if scope.kind == ScopeKind.REGION:
-        regions = Region.objects.filter(code__startswith=scope.region_prefix).values("pk")
-        return qs.filter(region_id__in=regions)
+        return qs.filter(region_id__in=sorted(scope.region_ids))
     if scope.kind == ScopeKind.DEPARTMENT:
         return qs.filter(pk__in=Brand.objects.filter(_brand_q(scope)).values("owner_id"))
     if scope.kind == ScopeKind.ORGANISATION:
