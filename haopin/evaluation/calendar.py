@@ -90,7 +90,7 @@ def _require_office(actor: Any) -> None:
         raise PermissionDeniedError("节假日安排由省质量强省办维护。")
 
 
-def _weekday_label(day: dt.date) -> str:
+def weekday_label(day: dt.date) -> str:
     return f"周{WEEKDAY_NAMES[day.weekday()]}"
 
 
@@ -110,12 +110,12 @@ def calendar_day_set(*, actor: Any, date: dt.date, kind: str, name: str) -> Cale
     weekend = date.weekday() >= 5
     if kind == CalendarDay.Kind.HOLIDAY and weekend:
         raise ValidationFailed(
-            f"{date:%Y-%m-%d}是{_weekday_label(date)}，本就不是工作日，无需登记为节假日。",
+            f"{date:%Y-%m-%d}是{weekday_label(date)}，本就不是工作日，无需登记为节假日。",
             details={"date": "周末无需登记为节假日。"},
         )
     if kind == CalendarDay.Kind.WORKDAY and not weekend:
         raise ValidationFailed(
-            f"{date:%Y-%m-%d}是{_weekday_label(date)}，本就是工作日，调休上班日应为周六或周日。",
+            f"{date:%Y-%m-%d}是{weekday_label(date)}，本就是工作日，调休上班日应为周六或周日。",
             details={"date": "调休上班日应为周六或周日。"},
         )
     day = CalendarDay.objects.select_for_update().filter(date=date).first()

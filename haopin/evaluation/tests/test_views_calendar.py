@@ -16,7 +16,7 @@ def test_the_office_sees_the_year_with_its_counts(province, as_user):
     page = as_user(province.office).get(URL + "?year=2026")
     html = page.content.decode()
     assert page.status_code == 200
-    assert "春节" in html and "2026年" in html
+    assert "春节" in html and "2026年" in html and "周四" in html  # 1 January 2026
     # 2026 from migration 0002: the year's working days as calendar counts them.
     assert (
         f"全年工作日 {calendar.working_days_between(dt.date(2026, 1, 1), dt.date(2026, 12, 31))} 天" in html

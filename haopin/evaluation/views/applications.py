@@ -84,7 +84,7 @@ def nav_visible(user: Any) -> bool:
     return scope_of(user).kind != ScopeKind.NONE
 
 
-NAV = [NavItem("评价管理", "申报", "evaluation:application-list", nav_visible, order=320)]
+NAV = [NavItem("评价管理", "申报", "evaluation:application-list", nav_visible, order=20)]
 
 
 def _may_start(user: Any) -> bool:

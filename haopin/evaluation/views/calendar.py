@@ -53,7 +53,7 @@ def _page(
         "crumbs": [("节假日安排", reverse("evaluation:calendar"))],
         "year": year,
         "years": list(range(timezone.localdate().year - 2, timezone.localdate().year + 3)),
-        "days": days,
+        "days": [(day, calendar.weekday_label(day.date)) for day in days],
         "holidays": sum(d.kind == CalendarDay.Kind.HOLIDAY for d in days),
         "workdays": sum(d.kind == CalendarDay.Kind.WORKDAY for d in days),
         "working_days": calendar.working_days_between(first, last),

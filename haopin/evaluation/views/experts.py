@@ -38,7 +38,7 @@ def is_expert(user: Any) -> bool:
     return policies.expert_profile(user) is not None
 
 
-NAV = [NavItem("评价管理", "评审任务", "evaluation:assignment-list", is_expert, order=330)]
+NAV = [NavItem("评价管理", "评审任务", "evaluation:assignment-list", is_expert, order=30)]
 
 
 def todo_items(user: Any) -> list[TodoItem]:
