@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 from haopin.core import context
 
@@ -39,6 +40,26 @@ class RequestContextMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+class WorkspaceLanguageMiddleware:
+    """The workspace, sign-in pages and admin are in Chinese whatever the browser asks for.
+
+    LocaleMiddleware (before this one) picks a language from Accept-Language for the public
+    pages and the API, which have English versions; behind these prefixes an English browser
+    would otherwise get Django's own messages ("Enter a valid date.") among Chinese pages.
+    """
+
+    PREFIXES = ("/workspace/", "/accounts/", "/admin/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(self.PREFIXES):
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+        return self.get_response(request)
 
 
 class ActorMiddleware:

@@ -68,3 +68,15 @@ def test_only_the_office_reads_and_only_its_writers_change(province, as_user):
     some_day = CalendarDay.objects.first()
     assert as_user(province.city_jinan).post(f"{URL}{some_day.date:%Y-%m-%d}/remove/").status_code == 403
     assert CalendarDay.objects.count() == before
+
+
+def test_the_workspace_stays_chinese_for_an_english_browser(province, as_user):
+    # Django's own messages (here the date field's) follow the workspace's language, not the
+    # browser's Accept-Language.
+    client = as_user(province.office)
+    data = {"date": "2027-02-30", "kind": "holiday", "name": "春节"}
+    response = client.post(URL, data, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "有效的日期" in html and "Enter a valid date" not in html
+    assert response["Content-Language"] == "zh-hans"
