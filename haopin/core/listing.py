@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
@@ -29,7 +29,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from haopin.core.formatting import cn_date, cn_datetime
-from haopin.core.http import HtmxHttpRequest
+from haopin.core.http import HtmxHttpRequest, content_disposition
 
 EXPORT_LIMIT = 200_000
 
@@ -297,5 +297,5 @@ class Listing(ABC):
         response = FileResponse(
             handle, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        response["Content-Disposition"] = content_disposition(name)
         return response

@@ -8,7 +8,6 @@ JavaScript (a plain multipart form and POST buttons).
 from __future__ import annotations
 
 from typing import Any, cast
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from haopin.core.errors import ConflictError, PermissionDeniedError, ValidationFailed
+from haopin.core.http import content_disposition
 from haopin.core.listing import Column, Filter, Listing
 from haopin.core.policies import ScopeKind, get_visible, scope_of
 from haopin.core.workspace import NavItem, TodoItem
@@ -44,7 +44,7 @@ def _require_imports(user: Any) -> None:
 
 def _xlsx_response(content: bytes, name: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    response["Content-Disposition"] = content_disposition(name)
     return response
 
 

@@ -7,10 +7,9 @@ to their fields; with htmx, a field is checked on change by a dry run of the sam
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -29,7 +28,7 @@ from haopin.core.errors import (
     PermissionDeniedError,
     ValidationFailed,
 )
-from haopin.core.http import HtmxHttpRequest
+from haopin.core.http import HtmxHttpRequest, content_disposition
 from haopin.core.listing import Column, Filter, Listing
 from haopin.core.models import BrandType, Category, Region, SourceProgramme, Tier
 from haopin.core.policies import ScopeKind, deny_unless, scope_of
@@ -681,14 +680,6 @@ def product_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 # --- documents ---------------------------------------------------------------------------------
 
-_UNSAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\]')
-
-
-def attachment_header(name: str) -> str:
-    """Content-Disposition for a download: an ASCII fallback and the real name (RFC 5987/6266)."""
-    fallback = _UNSAFE_IN_QUOTES.sub("_", name).strip() or "download"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
 
 @login_required
 @require_GET
@@ -700,7 +691,7 @@ def document_download(request: HttpRequest, uuid: Any) -> FileResponse:
     except FileNotFoundError as exc:
         raise NotFoundError("文件已不存在，请重新上传。") from exc
     response = FileResponse(handle, content_type=document.content_type)
-    response["Content-Disposition"] = attachment_header(document.original_name)
+    response["Content-Disposition"] = content_disposition(document.original_name)
     response["X-Content-Type-Options"] = "nosniff"
     # Uploaded content is never a page of ours: no scripts, no styles, even if opened inline.
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -125,7 +125,8 @@ def _fts_triggers_suspended() -> Iterator[None]:
     the bulk load, then rebuild the FTS index from its content table in one statement and put
     the triggers back (all in the caller's transaction). A row trigger gives every inserted row
     a statement savepoint, whose cost grows with the size of the open transaction: inside the
-    demo's seeding (one transaction) 230,000 rows took over ten minutes that way."""
+    demo's seeding (one transaction) 230,000 rows had not finished after eight minutes that
+    way (measured; stopped then)."""
     if connection.vendor != "sqlite":
         yield
         return

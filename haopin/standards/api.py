@@ -9,11 +9,9 @@ rule set with a 409). Items are named by their code within the rule set, never b
 
 from __future__ import annotations
 
-import re
 import uuid
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Query, Router, Status, UploadedFile
 
 from haopin.core.errors import NotFoundError, ValidationFailed
+from haopin.core.http import content_disposition
 from haopin.core.policies import get_visible
 from haopin.registry.api import reference
 from haopin.registry.validation import normalise_standard_code
@@ -53,7 +52,6 @@ from haopin.standards.schemas import (
 router = Router(tags=["standards"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_UNSAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\]')
 
 
 # --- shared by the evaluation and certificates APIs ------------------------------------------------
@@ -81,10 +79,7 @@ def code_name(obj: Any) -> dict[str, str] | None:
 def file_response(content: bytes, name: str, content_type: str = XLSX) -> HttpResponse:
     """A download with an ASCII fallback name and the real (Chinese) one (RFC 5987/6266)."""
     response = HttpResponse(content, content_type=content_type)
-    fallback = _UNSAFE_IN_QUOTES.sub("_", name).strip() or "download"
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-    )
+    response["Content-Disposition"] = content_disposition(name)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
@@ -27,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from haopin.core import selectors as core_selectors
 from haopin.core.errors import ConflictError, NotFoundError, ValidationFailed
-from haopin.core.http import HtmxHttpRequest
+from haopin.core.http import HtmxHttpRequest, content_disposition
 from haopin.core.listing import Column, Filter, Listing
 from haopin.core.models import BrandType, Category
 from haopin.core.policies import deny_unless, get_visible
@@ -326,7 +325,7 @@ def standard_file_download(request: HttpRequest, uuid: Any) -> FileResponse:
         raise NotFoundError("标准文本文件已不存在，请重新上传。") from exc
     response = FileResponse(handle, content_type="application/pdf")
     name = f"{standard.code}.pdf".replace("/", "-")
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(name)}"
+    response["Content-Disposition"] = content_disposition(name, inline=True)
     response["X-Content-Type-Options"] = "nosniff"
     # An uploaded file is never a page of ours: no scripts, even if opened inline.
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -741,7 +740,7 @@ def ruleset_export(request: HttpRequest, uuid: Any) -> HttpResponse:
     rule_set = _rule_set(request.user, uuid)
     response = HttpResponse(excel.export(rule_set), content_type=XLSX)
     name = f"评价细则-{rule_set.category.name}-{rule_set.brand_type.name}-第{rule_set.version}版.xlsx"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    response["Content-Disposition"] = content_disposition(name)
     return response
 
 

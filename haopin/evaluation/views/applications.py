@@ -32,7 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from haopin.core import selectors as core_selectors
 from haopin.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
-from haopin.core.http import HtmxHttpRequest
+from haopin.core.http import HtmxHttpRequest, content_disposition
 from haopin.core.listing import Column, Filter, Listing
 from haopin.core.models import Category, Region
 from haopin.core.policies import ScopeKind, deny_unless, scope_of
@@ -57,7 +57,6 @@ from haopin.evaluation.workflow import APPLICATION_TRANSITIONS, MANUAL_ACTIONS
 from haopin.notifications import links
 from haopin.registry.forms import dry_run
 from haopin.registry.models import Document
-from haopin.registry.views import attachment_header
 
 S = Application.Status
 HISTORY_LIMIT = 50
@@ -602,6 +601,32 @@ def application_action(request: HtmxHttpRequest, uuid: Any, action: str) -> Http
 # --- the office's checks at the qualification stage -------------------------------------------
 
 
+def _office_check(
+    request: HttpRequest,
+    application: Application,
+    key: str,
+    form: Any,
+    act: Callable[[dict[str, Any]], Any],
+    *,
+    done: str,
+    anchor: str,
+) -> HttpResponse:
+    """Validate ``form`` and run ``act`` (the service call) with its cleaned data. A refusal
+    comes back on the application's page, next to the form (``key`` in ``bound``) or as a
+    conflict; success redirects to ``anchor`` with the message ``done``."""
+    if not form.is_valid():
+        return _detail(request, application, bound={key: form}, status=422)
+    try:
+        act(form.cleaned_data)
+    except ValidationFailed as exc:
+        form.show_error(exc)
+        return _detail(request, application, bound={key: form}, status=exc.status)
+    except ConflictError as exc:
+        return _detail(request, application, conflict=exc.message, status=exc.status)
+    messages.success(request, done)
+    return redirect(application.get_absolute_url() + anchor)
+
+
 @login_required
 @require_POST
 def application_criterion(request: HttpRequest, uuid: Any, pk: int) -> HttpResponse:
@@ -611,24 +636,26 @@ def application_criterion(request: HttpRequest, uuid: Any, pk: int) -> HttpRespo
     if criterion is None:
         raise NotFoundError("本申报适用的评价细则没有该资格条件。")
     deny_unless(policies.is_office(user), "只有省质量强省办可以审查资格条件。")
-    form = CriterionCheckForm(request.POST, criterion=criterion)
-    if not form.is_valid():
-        return _detail(request, application, bound={f"criterion:{pk}": form}, status=422)
-    try:
-        services.application_check_criterion(
+
+    def act(data: dict[str, Any]) -> Any:
+        return services.application_check_criterion(
             actor=user,
             application=application,
             criterion=criterion,
-            met=form.cleaned_data["met"] == "yes",
-            note=form.cleaned_data["note"],
+            met=data["met"] == "yes",
+            note=data["note"],
         )
-    except ValidationFailed as exc:
-        form.show_error(exc)
-        return _detail(request, application, bound={f"criterion:{pk}": form}, status=exc.status)
-    except ConflictError as exc:
-        return _detail(request, application, conflict=exc.message, status=exc.status)
-    messages.success(request, f"已记录资格条件 {criterion.code} 的审查结论。")
-    return redirect(application.get_absolute_url() + "#eligibility")
+
+    form = CriterionCheckForm(request.POST, criterion=criterion)
+    return _office_check(
+        request,
+        application,
+        f"criterion:{pk}",
+        form,
+        act,
+        done=f"已记录资格条件 {criterion.code} 的审查结论。",
+        anchor="#eligibility",
+    )
 
 
 @login_required
@@ -637,30 +664,25 @@ def application_veto_raise(request: HttpRequest, uuid: Any) -> HttpResponse:
     user = request.user
     application = selectors.application_get_for_user(user, uuid=uuid)
     deny_unless(policies.is_office(user), "只有省质量强省办和本申报的评审专家可以提出否决情形。")
+
+    @transaction.atomic  # the evidence is stored only with the finding
+    def act(data: dict[str, Any]) -> Any:
+        document = None
+        if data.get("document"):
+            title = f"{application.number} 否决情形 {data['veto_item'].code} 证明材料"
+            document = _upload(request, application, data["document"], title)
+        return services.veto_raise(
+            actor=user,
+            application=application,
+            veto_item=data["veto_item"],
+            note=data["note"],
+            document=document,
+        )
+
     form = VetoRaiseForm(request.POST, request.FILES, veto_items=application.rule_set.veto_items.all())
-    if not form.is_valid():
-        return _detail(request, application, bound={"veto": form}, status=422)
-    try:
-        with transaction.atomic():
-            upload = form.cleaned_data.get("document")
-            document = None
-            if upload:
-                title = f"{application.number} 否决情形 {form.cleaned_data['veto_item'].code} 证明材料"
-                document = _upload(request, application, upload, title)
-            services.veto_raise(
-                actor=user,
-                application=application,
-                veto_item=form.cleaned_data["veto_item"],
-                note=form.cleaned_data["note"],
-                document=document,
-            )
-    except ValidationFailed as exc:
-        form.show_error(exc)
-        return _detail(request, application, bound={"veto": form}, status=exc.status)
-    except ConflictError as exc:
-        return _detail(request, application, conflict=exc.message, status=exc.status)
-    messages.success(request, "已提出否决情形，待核实。")
-    return redirect(application.get_absolute_url() + "#veto")
+    return _office_check(
+        request, application, "veto", form, act, done="已提出否决情形，待核实。", anchor="#veto"
+    )
 
 
 @login_required
@@ -672,23 +694,22 @@ def application_veto_resolve(request: HttpRequest, uuid: Any, pk: int) -> HttpRe
     if finding is None:
         raise NotFoundError()
     deny_unless(policies.is_office(user), "只有省质量强省办可以核实否决情形。")
-    form = VetoResolveForm(request.POST, finding_id=pk)
-    if not form.is_valid():
-        return _detail(request, application, bound={f"resolve:{pk}": form}, status=422)
-    try:
-        services.veto_resolve(
-            actor=user,
-            finding=finding,
-            confirmed=form.cleaned_data["outcome"] == "confirm",
-            resolution=form.cleaned_data["resolution"],
+
+    def act(data: dict[str, Any]) -> Any:
+        return services.veto_resolve(
+            actor=user, finding=finding, confirmed=data["outcome"] == "confirm", resolution=data["resolution"]
         )
-    except ValidationFailed as exc:
-        form.show_error(exc)
-        return _detail(request, application, bound={f"resolve:{pk}": form}, status=exc.status)
-    except ConflictError as exc:
-        return _detail(request, application, conflict=exc.message, status=exc.status)
-    messages.success(request, f"已核实否决情形 {finding.veto_item.code}。")
-    return redirect(application.get_absolute_url() + "#veto")
+
+    form = VetoResolveForm(request.POST, finding_id=pk)
+    return _office_check(
+        request,
+        application,
+        f"resolve:{pk}",
+        form,
+        act,
+        done=f"已核实否决情形 {finding.veto_item.code}。",
+        anchor="#veto",
+    )
 
 
 @login_required
@@ -703,7 +724,7 @@ def application_document(request: HttpRequest, uuid: Any, document: Any) -> File
     except FileNotFoundError as exc:
         raise NotFoundError("文件已不存在。") from exc
     response = FileResponse(handle, content_type=stored.content_type)
-    response["Content-Disposition"] = attachment_header(stored.original_name)
+    response["Content-Disposition"] = content_disposition(stored.original_name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
@@ -30,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from haopin.core import selectors as core_selectors
 from haopin.core.errors import ConflictError, NotFoundError, ValidationFailed
-from haopin.core.http import HtmxHttpRequest
+from haopin.core.http import HtmxHttpRequest, content_disposition
 from haopin.core.listing import Column, Filter, Listing
 from haopin.core.models import Region
 from haopin.core.policies import ScopeKind, deny_unless, get_visible, scope_of
@@ -49,7 +48,6 @@ from haopin.evaluation.models import Application, Assignment, Batch, BatchRuleSe
 from haopin.evaluation.workflow import BATCH_TRANSITIONS
 from haopin.notifications import links
 from haopin.registry.forms import dry_run, show_error
-from haopin.registry.views import attachment_header
 
 S = Application.Status
 B = Batch.Status
@@ -149,7 +147,7 @@ def _history(obj: Any) -> list[Any]:
 
 def _xlsx(content: bytes, name: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    response["Content-Disposition"] = content_disposition(name)
     return response
 
 
@@ -991,7 +989,7 @@ def objection_evidence(request: HttpRequest, uuid: Any) -> FileResponse:
         extension, "application/octet-stream"
     )
     response = FileResponse(handle, content_type=content_type)
-    response["Content-Disposition"] = attachment_header(f"异议{objection.number}证明材料.{extension}")
+    response["Content-Disposition"] = content_disposition(f"异议{objection.number}证明材料.{extension}")
     response["X-Content-Type-Options"] = "nosniff"
     # Anyone may upload evidence: it is never a page of ours.
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -10,9 +10,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from haopin.core.http import content_disposition
 from haopin.registry import services
 from haopin.registry.tests.test_services import PDF, png_bytes
-from haopin.registry.views import attachment_header
 
 
 @pytest.fixture
@@ -78,8 +78,8 @@ def test_missing_file_is_404_not_500(province, as_user, licence, settings):
     assert download(as_user(province.alice), licence).status_code == 404
 
 
-def test_attachment_header_never_lets_a_name_break_out():
-    header = attachment_header('a"b\\c\r\nSet-Cookie: x.pdf')
+def test_content_disposition_never_lets_a_name_break_out():
+    header = content_disposition('a"b\\c\r\nSet-Cookie: x.pdf')
     assert "\r" not in header and "\n" not in header
     assert header.startswith("attachment; filename=\"a_b_c__Set-Cookie: x.pdf\"; filename*=UTF-8''")
     assert "%0D%0A" in header
